@@ -1,0 +1,323 @@
+//! Following every feed of a data directory: one supervised task per feed, kept in line with the database.
+//!
+//! [`start`] takes the directory's lock, starts the event writer and the notifier, raises what a crash left
+//! unnotified, and starts the reconciler: it runs one [`supervisor::follow`] task per feed that should be
+//! followed, restarts a feed whose configuration changed, and stops one that was paused or removed —
+//! whether the change came through this engine or from another process (checked every second).
+//! [`Following::shutdown`] stops every task, waits for the last bursts to be committed, and lets go of
+//! the lock.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::{Change, Engine, FEEDS_POLL, lock};
+use crate::error::Error;
+use crate::feed::FeedState;
+use crate::notify::{self, Arrival, desktop::Desktop, fold::FoldPolicy, text::present};
+use crate::source::Dispatch;
+use crate::sse::connection::{Limits, http_client};
+use crate::store::events::{NewEvent, NotifyMark};
+use crate::store::feeds::FeedRecord;
+use crate::store::writer::{self, WriterHandle};
+use crate::supervisor::{self, Burst, Downstream, Follow, now_ms};
+
+/// Events that arrive this soon after a connection opens may be a backlog: they are gathered for a
+/// catch-up summary rather than raised one by one.
+const CATCH_UP: Duration = Duration::from_secs(2);
+
+/// How an engine follows its feeds.
+#[derive(Debug, Clone)]
+pub struct FollowOptions {
+    /// Raise desktop notifications (off: store only).
+    pub notifications: bool,
+    pub fold: FoldPolicy,
+    pub limits: Limits,
+    /// Events left unnotified by a crash are raised after restart if they are at most this old.
+    pub recent: Duration,
+}
+
+impl Default for FollowOptions {
+    fn default() -> Self {
+        FollowOptions {
+            notifications: true,
+            fold: FoldPolicy::default(),
+            limits: Limits::default(),
+            recent: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+/// A running follower. Call [`Following::shutdown`] to stop it cleanly.
+pub struct Following {
+    shutdown: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl Following {
+    /// Stop following: every feed task ends, the last bursts are committed, the lock is released.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        if let Err(e) = self.task.await {
+            tracing::error!("the follower task failed: {e}");
+        }
+    }
+}
+
+/// What every feed task shares.
+struct Context {
+    engine: Engine,
+    client: reqwest::Client,
+    writer: WriterHandle,
+    notifier: Option<mpsc::Sender<Arrival>>,
+    limits: Limits,
+}
+
+pub(super) async fn start(engine: Engine, options: FollowOptions) -> Result<Following, Error> {
+    let dir = engine.data_dir().to_path_buf();
+    let held = tokio::task::spawn_blocking(move || lock::acquire(&dir))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
+    let store = engine.store().clone();
+    store.clear_reported_states()?;
+    let (writer, writer_thread) = writer::spawn(store.path())?;
+    let client = http_client().map_err(|e| Error::Startup(format!("cannot set up HTTP: {e}")))?;
+
+    let (notifier, notifier_task) = if options.notifications {
+        let desktop = Desktop::start().map_err(|e| Error::Startup(format!("cannot start notifications: {e}")))?;
+        let (sender, task) = notify::spawn(options.fold.clone(), desktop, writer.clone());
+        let recent_ms = now_ms() - options.recent.as_millis() as i64;
+        let left_over = store.take_unnotified(recent_ms)?;
+        if !left_over.is_empty() {
+            let _ = sender
+                .send(Arrival {
+                    events: left_over,
+                    catch_up: true,
+                })
+                .await;
+        }
+        (Some(sender), Some(task))
+    } else {
+        let left_over = store.take_unnotified(i64::MAX)?;
+        let seqs = left_over.iter().map(|e| e.seq).collect();
+        writer.mark_notified(seqs, NotifyMark::Skipped).await;
+        (None, None)
+    };
+
+    let shutdown = CancellationToken::new();
+    let context = Arc::new(Context {
+        engine,
+        client,
+        writer,
+        notifier,
+        limits: options.limits,
+    });
+    let stop = shutdown.clone();
+    let task = tokio::spawn(async move {
+        reconcile_until(context.clone(), stop).await;
+        // Every feed task has ended: the writer and notifier get no more work.
+        let Ok(context) = Arc::try_unwrap(context) else {
+            tracing::error!("a feed task outlived the follower");
+            return;
+        };
+        let store = context.engine.store().clone();
+        drop(context);
+        if let Some(task) = notifier_task {
+            let _ = task.await;
+        }
+        let _ = tokio::task::spawn_blocking(move || {
+            writer_thread.join();
+            if let Err(e) = store.clear_reported_states() {
+                tracing::warn!("{e}");
+            }
+            drop(held);
+        })
+        .await;
+    });
+    Ok(Following { shutdown, task })
+}
+
+/// A feed task and what it was started with.
+struct Running {
+    revision: i64,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+async fn reconcile_until(context: Arc<Context>, shutdown: CancellationToken) {
+    let mut running: HashMap<i64, Running> = HashMap::new();
+    let mut seen_revision = None;
+    loop {
+        let store = context.engine.store().clone();
+        let revision = tokio::task::spawn_blocking(move || store.feeds_revision()).await;
+        let revision = match revision {
+            Ok(Ok(revision)) => Some(revision),
+            Ok(Err(e)) => {
+                tracing::warn!("cannot read the feeds: {e}");
+                None
+            }
+            Err(_) => None,
+        };
+        let some_task_ended = running.values().any(|r| r.task.is_finished());
+        if revision.is_some() && (revision != seen_revision || some_task_ended) {
+            if revision != seen_revision && seen_revision.is_some() {
+                let _ = context.engine.shared.changes.send(Change::FeedsChanged);
+            }
+            seen_revision = revision;
+            reconcile(&context, &mut running, &shutdown).await;
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = context.engine.shared.feeds_edited.notified() => {}
+            _ = tokio::time::sleep(FEEDS_POLL) => {}
+        }
+    }
+    for (_, feed) in running {
+        feed.stop.cancel();
+        let _ = feed.task.await;
+    }
+}
+
+/// Start, restart and stop feed tasks so they match the database.
+async fn reconcile(context: &Arc<Context>, running: &mut HashMap<i64, Running>, shutdown: &CancellationToken) {
+    let store = context.engine.store().clone();
+    let feeds = match tokio::task::spawn_blocking(move || store.feeds()).await {
+        Ok(Ok(feeds)) => feeds,
+        Ok(Err(e)) => return tracing::warn!("cannot read the feeds: {e}"),
+        Err(_) => return,
+    };
+    let wanted: HashMap<i64, FeedRecord> = feeds
+        .into_iter()
+        .filter(FeedRecord::wants_following)
+        .map(|feed| (feed.id, feed))
+        .collect();
+    let stale: Vec<i64> = running
+        .iter()
+        .filter(|(id, feed)| feed.task.is_finished() || wanted.get(*id).is_none_or(|w| w.revision != feed.revision))
+        .map(|(id, _)| *id)
+        .collect();
+    for id in stale {
+        if let Some(feed) = running.remove(&id) {
+            feed.stop.cancel();
+            let _ = feed.task.await;
+        }
+    }
+    for (id, record) in wanted {
+        if running.contains_key(&id) {
+            continue;
+        }
+        let store = context.engine.store().clone();
+        let cursor = match tokio::task::spawn_blocking(move || store.cursor(id)).await {
+            Ok(Ok(cursor)) => cursor.unwrap_or_default(),
+            Ok(Err(e)) => {
+                tracing::warn!("cannot read the cursor of `{}`: {e}", record.config.name);
+                continue;
+            }
+            Err(_) => continue,
+        };
+        let stop = shutdown.child_token();
+        let revision = record.revision;
+        let task = tokio::spawn(follow_feed(context.clone(), record, cursor, stop.clone()));
+        running.insert(id, Running { revision, stop, task });
+    }
+}
+
+async fn follow_feed(context: Arc<Context>, record: FeedRecord, cursor: String, stop: CancellationToken) {
+    let mut downstream = StoreDownstream {
+        context: &context,
+        feed_id: record.id,
+        name: &record.config.name,
+    };
+    let params = Follow {
+        client: &context.client,
+        config: &record.config,
+        cursor,
+        limits: &context.limits,
+        reconnect: true,
+        shutdown: &stop,
+    };
+    let outcome = supervisor::follow(params, &mut downstream).await;
+    tracing::debug!(feed = %record.config.name, ?outcome, "no longer following");
+}
+
+/// A feed's downstream when following: the store, then the notifier and the change stream.
+struct StoreDownstream<'a> {
+    context: &'a Context,
+    feed_id: i64,
+    name: &'a str,
+}
+
+impl Downstream for StoreDownstream<'_> {
+    async fn deliver(&mut self, burst: Burst) -> Result<(), String> {
+        let events: Vec<NewEvent> = burst
+            .items
+            .into_iter()
+            .filter_map(|item| match item {
+                Dispatch::Event(event) => Some(event),
+                Dispatch::IdOnly(_) => None,
+            })
+            .map(|event| {
+                let shown = present(self.name, &event.event_type, &event.data);
+                NewEvent {
+                    event_id: (!event.id.is_empty()).then_some(event.id),
+                    id_in_block: event.id_in_block,
+                    event_type: event.event_type,
+                    data: event.data,
+                    title: shown.title,
+                    body: shown.body,
+                    link: shown.link,
+                    received_ms: burst.received_ms,
+                }
+            })
+            .collect();
+        if events.is_empty() && !burst.cursor_moved {
+            return Ok(());
+        }
+        let cursor = burst.cursor_moved.then_some(burst.cursor);
+        let stored = self
+            .context
+            .writer
+            .write_burst(
+                self.feed_id,
+                burst.connected_ms,
+                events,
+                cursor,
+                self.context.notifier.is_some(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        if stored.is_empty() {
+            return Ok(());
+        }
+        if let Some(notifier) = &self.context.notifier {
+            let catch_up = burst.received_ms - burst.connected_ms < CATCH_UP.as_millis() as i64;
+            let arrival = Arrival {
+                events: stored.clone(),
+                catch_up,
+            };
+            if notifier.try_send(arrival).is_err() {
+                tracing::warn!(feed = %self.name, "notifications are falling behind; some were skipped");
+            }
+        }
+        let _ = self
+            .context
+            .engine
+            .shared
+            .changes
+            .send(Change::EventsStored { events: stored });
+        Ok(())
+    }
+
+    async fn state(&mut self, state: FeedState) {
+        self.context.writer.record_state(self.feed_id, state.clone()).await;
+        let _ = self.context.engine.shared.changes.send(Change::FeedState {
+            feed_id: self.feed_id,
+            feed: self.name.to_string(),
+            state,
+        });
+    }
+}

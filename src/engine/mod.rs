@@ -1,0 +1,203 @@
+//! [`Engine`]: the one handle the CLI, the desktop app and the tests use.
+//!
+//! It manages feeds and reads events through the [`Store`], and [`Engine::follow`] starts following every
+//! feed ([`following`]). Its [`Change`] stream tells a face what happened (events stored, a feed's state
+//! changed) so it can refresh. Several processes may open the same data directory; only one follows feeds at
+//! a time ([`lock`]), and it picks up feeds added or edited by the others within a second or two.
+
+mod following;
+mod lock;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{Notify, broadcast};
+
+pub use following::{FollowOptions, Following};
+
+use crate::error::Error;
+use crate::feed::{FeedSpec, FeedState};
+use crate::store::Store;
+use crate::store::events::{EventQuery, StoredEvent};
+use crate::store::feeds::{FeedRecord, FeedStatus};
+use crate::supervisor::now_ms;
+
+/// Changes buffered for slow subscribers; one that falls further behind sees `Lagged` and reloads.
+const CHANGES: usize = 1024;
+
+/// Something that happened, for a face to show.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    /// New events were stored (never replays).
+    EventsStored { events: Vec<StoredEvent> },
+    /// A feed's state changed.
+    FeedState {
+        feed_id: i64,
+        feed: String,
+        state: FeedState,
+    },
+    /// Feeds were added, edited, paused, resumed or removed.
+    FeedsChanged,
+    /// Events were marked read.
+    EventsRead,
+}
+
+/// The handle on one data directory: its feeds, its events, and (once following) its live connections.
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    dir: PathBuf,
+    store: Store,
+    changes: broadcast::Sender<Change>,
+    /// Wakes the follower to look at the feeds again right away (after an edit through this engine).
+    feeds_edited: Notify,
+}
+
+/// Where Tidings keeps its data unless told otherwise: `$XDG_DATA_HOME/tidings` on Linux.
+pub fn default_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "tidings").map(|dirs| dirs.data_dir().to_path_buf())
+}
+
+impl Engine {
+    /// Open the data directory (created if missing) and its database.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Engine, Error> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).map_err(|source| Error::DataDir {
+            dir: dir.clone(),
+            source,
+        })?;
+        let store = Store::open(&dir)?;
+        Ok(Engine {
+            shared: Arc::new(Shared {
+                dir,
+                store,
+                changes: broadcast::channel(CHANGES).0,
+                feeds_edited: Notify::new(),
+            }),
+        })
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    /// The store, for faces that need a query the engine does not offer yet.
+    pub fn store(&self) -> &Store {
+        &self.shared.store
+    }
+
+    /// Subscribe to changes from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.shared.changes.subscribe()
+    }
+
+    /// Whether some process (this one included) is following this directory's feeds.
+    pub fn is_following(&self) -> bool {
+        lock::is_held(&self.shared.dir)
+    }
+
+    /// Add a feed. It is followed at once if an engine is following.
+    pub async fn add_feed(&self, spec: FeedSpec) -> Result<FeedRecord, Error> {
+        let config = spec.validate()?;
+        self.edit(move |store| store.add_feed(&config, now_ms())).await
+    }
+
+    /// Replace a feed's configuration; a live feed reconnects with it.
+    pub async fn edit_feed(&self, name: &str, spec: FeedSpec) -> Result<FeedRecord, Error> {
+        let config = spec.validate()?;
+        let name = name.to_string();
+        self.edit(move |store| {
+            let record = store.feed(&name)?;
+            store.update_feed(record.id, &config)
+        })
+        .await
+    }
+
+    /// Remove a feed with its events.
+    pub async fn remove_feed(&self, name: &str) -> Result<(), Error> {
+        let name = name.to_string();
+        self.edit(move |store| store.remove_feed(&name)).await
+    }
+
+    /// Pause a feed: its connection closes, its history stays.
+    pub async fn pause_feed(&self, name: &str) -> Result<FeedRecord, Error> {
+        let name = name.to_string();
+        self.edit(move |store| store.set_paused(&name, true)).await
+    }
+
+    /// Resume a paused, stopped or failed feed.
+    pub async fn resume_feed(&self, name: &str) -> Result<FeedRecord, Error> {
+        let name = name.to_string();
+        self.edit(move |store| store.set_paused(&name, false)).await
+    }
+
+    /// Every feed with its state, last event id and unread count.
+    pub async fn feeds(&self) -> Result<Vec<FeedStatus>, Error> {
+        let following = self.is_following();
+        self.blocking(move |store| Ok(store.feed_statuses(following)?)).await
+    }
+
+    /// Events, newest first; see [`EventQuery`].
+    pub async fn events(&self, query: EventQuery) -> Result<Vec<StoredEvent>, Error> {
+        if let Some(feed) = &query.feed {
+            let feed = feed.clone();
+            self.blocking(move |store| store.feed(&feed).map(drop)).await?;
+        }
+        self.blocking(move |store| Ok(store.events(&query)?)).await
+    }
+
+    /// Mark events read.
+    pub async fn mark_read(&self, seqs: Vec<i64>) -> Result<usize, Error> {
+        let changed = self.blocking(move |store| Ok(store.mark_read(&seqs)?)).await?;
+        let _ = self.shared.changes.send(Change::EventsRead);
+        Ok(changed)
+    }
+
+    /// Mark every event read, or every event of one feed.
+    pub async fn mark_all_read(&self, feed: Option<String>) -> Result<usize, Error> {
+        let changed = self
+            .blocking(move |store| {
+                let feed_id = feed.map(|name| store.feed(&name).map(|record| record.id)).transpose()?;
+                Ok(store.mark_all_read(feed_id)?)
+            })
+            .await?;
+        let _ = self.shared.changes.send(Change::EventsRead);
+        Ok(changed)
+    }
+
+    /// Start following every feed that is not paused, stopped or failed. Fails when another process
+    /// already follows this directory.
+    pub async fn follow(&self, options: FollowOptions) -> Result<Following, Error> {
+        following::start(self.clone(), options).await
+    }
+
+    async fn edit<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let result = self.blocking(f).await?;
+        self.shared.feeds_edited.notify_one();
+        let _ = self.shared.changes.send(Change::FeedsChanged);
+        Ok(result)
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, Error> + Send + 'static,
+    ) -> Result<T, Error> {
+        let store = self.shared.store.clone();
+        tokio::task::spawn_blocking(move || f(&store))
+            .await
+            .unwrap_or_else(|e| Err(Error::Internal(format!("a database task failed: {e}"))))
+    }
+}
+
+/// How often a following engine looks for feeds edited by another process.
+pub(crate) const FEEDS_POLL: Duration = Duration::from_secs(1);

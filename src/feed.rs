@@ -1,0 +1,320 @@
+//! What a feed is: the user's raw input ([`FeedSpec`]), the validated configuration the engine runs
+//! ([`FeedConfig`], which cannot hold a bad URL or header), and the state a user sees ([`FeedState`]).
+//!
+//! The store persists [`FeedConfig`] as JSON; the supervisor reads it to connect; the CLI and the desktop
+//! shell build a [`FeedSpec`] from what the user typed and call [`FeedSpec::validate`] through the engine.
+
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::header::{HeaderName, HeaderValue};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+
+/// No bytes (events or comments) for this long means the connection is dead: reconnect.
+pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// A feed as the user typed it: nothing here is checked yet.
+#[derive(Debug, Clone, Default)]
+pub struct FeedSpec {
+    pub url: String,
+    /// A short name used in notifications and on the command line; derived from the URL when absent.
+    pub name: Option<String>,
+    /// Request headers as `Name: value` lines.
+    pub headers: Vec<String>,
+    /// Reconnect when nothing arrives for this long (default [`DEFAULT_STALL_TIMEOUT`]).
+    pub stall_timeout: Option<Duration>,
+}
+
+/// Which protocol a feed speaks, chosen from the URL's scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FeedKind {
+    /// Server-Sent Events over `http://` or `https://`.
+    Sse,
+}
+
+/// A validated feed configuration: the URL parses, the scheme is supported, every header is legal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedConfig {
+    pub name: String,
+    pub kind: FeedKind,
+    pub url: Url,
+    pub headers: Vec<Header>,
+    #[serde(with = "humantime_serde_secs")]
+    pub stall_timeout: Duration,
+}
+
+/// One request header, kept as text so the configuration stays readable in the database.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Header {
+    pub name: String,
+    pub value: String,
+}
+
+impl Header {
+    /// Parse `Name: value`, rejecting what HTTP would reject.
+    pub fn parse(line: &str) -> Result<Header, Error> {
+        let bad = |why: &str| Error::InvalidHeader {
+            header: redact_header_line(line),
+            reason: why.to_string(),
+        };
+        let (name, value) = line.split_once(':').ok_or_else(|| bad("expected `Name: value`"))?;
+        let name = name.trim();
+        let value = value.trim();
+        HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad("the name is not a valid header name"))?;
+        HeaderValue::from_str(value).map_err(|_| bad("the value holds characters a header cannot carry"))?;
+        Ok(Header {
+            name: name.to_string(),
+            value: value.to_string(),
+        })
+    }
+
+    /// Whether this header carries a credential that must not leave the feed's origin or reach a log.
+    pub fn is_sensitive(&self) -> bool {
+        is_sensitive_header(&self.name)
+    }
+}
+
+/// Header names whose values are credentials: never logged, dropped on a redirect to another origin.
+pub fn is_sensitive_header(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["auth", "cookie", "token", "secret", "key", "password", "session"]
+        .iter()
+        .any(|word| name.contains(word))
+}
+
+fn redact_header_line(line: &str) -> String {
+    match line.split_once(':') {
+        Some((name, _)) if is_sensitive_header(name.trim()) => format!("{}: <hidden>", name.trim()),
+        _ => line.to_string(),
+    }
+}
+
+impl FeedSpec {
+    /// Check everything the user typed, once, and produce a configuration that cannot be invalid.
+    pub fn validate(&self) -> Result<FeedConfig, Error> {
+        let url = parse_feed_url(&self.url)?;
+        let kind = match url.scheme() {
+            "http" | "https" => FeedKind::Sse,
+            other => {
+                return Err(Error::InvalidUrl {
+                    url: self.url.clone(),
+                    reason: format!(
+                        "the scheme `{other}` is not supported; use http:// or https:// for an event stream"
+                    ),
+                });
+            }
+        };
+        let name = match &self.name {
+            Some(name) => validate_name(name)?,
+            None => name_from_url(&url),
+        };
+        let headers = self
+            .headers
+            .iter()
+            .map(|line| Header::parse(line))
+            .collect::<Result<Vec<_>, _>>()?;
+        let stall_timeout = self.stall_timeout.unwrap_or(DEFAULT_STALL_TIMEOUT);
+        if stall_timeout < Duration::from_secs(1) {
+            return Err(Error::InvalidSetting {
+                setting: "stall timeout".into(),
+                reason: "it must be at least 1 second".into(),
+            });
+        }
+        Ok(FeedConfig {
+            name,
+            kind,
+            url,
+            headers,
+            stall_timeout,
+        })
+    }
+}
+
+fn parse_feed_url(text: &str) -> Result<Url, Error> {
+    let text = text.trim();
+    let url = Url::parse(text).map_err(|e| Error::InvalidUrl {
+        url: text.to_string(),
+        reason: match e {
+            url::ParseError::RelativeUrlWithoutBase => {
+                "it has no scheme; write the whole URL, e.g. https://example.com/events".to_string()
+            }
+            other => other.to_string(),
+        },
+    })?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::InvalidUrl {
+            url: text.to_string(),
+            reason: "it names no host".into(),
+        });
+    }
+    Ok(url)
+}
+
+/// Names are used on the command line: keep them short, printable and free of surrounding space.
+pub fn validate_name(name: &str) -> Result<String, Error> {
+    let name = name.trim();
+    let reason = if name.is_empty() {
+        Some("it is empty")
+    } else if name.chars().count() > 64 {
+        Some("it is longer than 64 characters")
+    } else if name.chars().any(char::is_control) {
+        Some("it contains control characters")
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(Error::InvalidName {
+            name: name.to_string(),
+            reason: reason.to_string(),
+        }),
+        None => Ok(name.to_string()),
+    }
+}
+
+/// A readable default name: the host plus the last path segment (`ntfy.sh/alerts`).
+fn name_from_url(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("feed");
+    let last = url
+        .path_segments()
+        .and_then(|mut segments| segments.rfind(|s| !s.is_empty()))
+        .unwrap_or("");
+    let name = if last.is_empty() {
+        host.to_string()
+    } else {
+        format!("{host}/{last}")
+    };
+    name.chars().take(64).collect()
+}
+
+/// A feed's state as the user sees it. Exactly one holds at a time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum FeedState {
+    /// No engine is following feeds right now (no `tidings run`, no desktop app).
+    Idle,
+    /// Opening a connection; `attempt` counts failures since the feed was last live (0 on the first try).
+    Connecting { attempt: u32 },
+    /// Connected and receiving.
+    Live { since_ms: i64 },
+    /// The last attempt failed; the next one starts at `next_try_ms` (Unix time, milliseconds).
+    Retrying {
+        attempt: u32,
+        next_try_ms: i64,
+        last_error: String,
+    },
+    /// The server ended the feed (HTTP 204); it is not retried until the user resumes it.
+    Stopped { reason: String },
+    /// Retrying would not help (404, 401, wrong Content-Type…); waits until the user edits or resumes it.
+    Failed { reason: String },
+    /// Paused by the user.
+    Paused,
+}
+
+impl FeedState {
+    /// The state's one-word name, as shown in lists and accepted by scripts.
+    pub fn label(&self) -> &'static str {
+        match self {
+            FeedState::Idle => "idle",
+            FeedState::Connecting { .. } => "connecting",
+            FeedState::Live { .. } => "live",
+            FeedState::Retrying { .. } => "retrying",
+            FeedState::Stopped { .. } => "stopped",
+            FeedState::Failed { .. } => "failed",
+            FeedState::Paused => "paused",
+        }
+    }
+
+    /// One line for a person: `retrying in 8 s (attempt 3): connection refused`.
+    pub fn describe(&self, now_ms: i64) -> String {
+        match self {
+            FeedState::Idle => "idle (not followed: run `tidings run` or open the app)".into(),
+            FeedState::Connecting { attempt: 0 } => "connecting".into(),
+            FeedState::Connecting { attempt } => format!("connecting (attempt {})", attempt + 1),
+            FeedState::Live { .. } => "live".into(),
+            FeedState::Retrying {
+                attempt,
+                next_try_ms,
+                last_error,
+            } => {
+                let secs = ((next_try_ms - now_ms).max(0) + 999) / 1000;
+                format!("retrying in {secs} s (attempt {attempt}): {last_error}")
+            }
+            FeedState::Stopped { reason } => format!("stopped: {reason}"),
+            FeedState::Failed { reason } => format!("failed: {reason}"),
+            FeedState::Paused => "paused".into(),
+        }
+    }
+
+    /// Stopped and failed feeds wait for the user; the engine does not reconnect them.
+    pub fn is_halted(&self) -> bool {
+        matches!(self, FeedState::Stopped { .. } | FeedState::Failed { .. })
+    }
+}
+
+/// Durations are stored as whole seconds so the JSON stays readable and stable.
+mod humantime_serde_secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(value.as_secs())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+        u64::deserialize(deserializer).map(Duration::from_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(url: &str) -> FeedSpec {
+        FeedSpec {
+            url: url.into(),
+            ..FeedSpec::default()
+        }
+    }
+
+    #[test]
+    fn names_come_from_host_and_last_segment() {
+        let config = spec("https://ntfy.sh/alerts/sse").validate().unwrap();
+        assert_eq!(config.name, "ntfy.sh/sse");
+        assert_eq!(spec("http://localhost:8080/").validate().unwrap().name, "localhost");
+    }
+
+    #[test]
+    fn bad_urls_say_what_is_wrong() {
+        let err = spec("example.com/events").validate().unwrap_err().to_string();
+        assert!(err.contains("no scheme"), "{err}");
+        let err = spec("ftp://example.com/x").validate().unwrap_err().to_string();
+        assert!(err.contains("`ftp` is not supported"), "{err}");
+    }
+
+    #[test]
+    fn headers_are_checked_and_secrets_are_hidden_in_errors() {
+        let mut s = spec("https://example.com/e");
+        s.headers = vec!["Authorization: Bearer abc\u{7}".into()];
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("<hidden>") && !err.contains("abc"), "{err}");
+        s.headers = vec!["no colon here".into()];
+        assert!(s.validate().unwrap_err().to_string().contains("Name: value"));
+        s.headers = vec!["X-Trace:  42 ".into()];
+        let config = s.validate().unwrap();
+        assert_eq!(config.headers[0].value, "42");
+    }
+
+    #[test]
+    fn retrying_says_when_and_why() {
+        let state = FeedState::Retrying {
+            attempt: 3,
+            next_try_ms: 10_000,
+            last_error: "connection refused".into(),
+        };
+        assert_eq!(state.describe(2_001), "retrying in 8 s (attempt 3): connection refused");
+    }
+}

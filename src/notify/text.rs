@@ -1,0 +1,152 @@
+//! Turning an event's untrusted payload into the text a notification shows.
+//!
+//! [`present`] picks a title, body and link from the data (JSON `title`, `message`/`body`, `link`/`url`/
+//! `click`), strips control and bidirectional-override characters, and shortens. The result is plain text:
+//! stored as such and rendered as text by the UI. [`escape_markup`] is applied only at the edge where a
+//! notification server might read markup in the body.
+
+use serde_json::Value;
+
+/// Longest title shown, in characters.
+pub const TITLE_CHARS: usize = 120;
+/// Longest body shown, in characters.
+pub const BODY_CHARS: usize = 400;
+
+/// What a notification for one event shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Presented {
+    pub title: String,
+    pub body: String,
+    /// An http(s) link from the payload, if it had one.
+    pub link: Option<String>,
+}
+
+/// Present an event of `feed` with type `event_type` and payload `data`.
+pub fn present(feed: &str, event_type: &str, data: &str) -> Presented {
+    let json = parse_object(data);
+    let field = |names: &[&str]| -> Option<String> {
+        let object = json.as_ref()?;
+        names.iter().find_map(|name| match object.get(*name) {
+            Some(Value::String(text)) if !text.trim().is_empty() => Some(text.clone()),
+            _ => None,
+        })
+    };
+    let title = field(&["title"]).unwrap_or_else(|| format!("{feed}: {event_type}"));
+    let body = field(&["message", "body"]).unwrap_or_else(|| data.to_string());
+    let link = field(&["link", "url", "click"]).filter(|link| is_web_link(link));
+    Presented {
+        title: shorten(&clean(&title, false), TITLE_CHARS),
+        body: shorten(&clean(&body, true), BODY_CHARS),
+        link,
+    }
+}
+
+fn parse_object(data: &str) -> Option<serde_json::Map<String, Value>> {
+    if !data.trim_start().starts_with('{') {
+        return None;
+    }
+    match serde_json::from_str(data) {
+        Ok(Value::Object(object)) => Some(object),
+        _ => None,
+    }
+}
+
+/// Only http and https links are ever opened.
+pub fn is_web_link(text: &str) -> bool {
+    url::Url::parse(text.trim()).is_ok_and(|url| matches!(url.scheme(), "http" | "https"))
+}
+
+/// Remove what could hide or reorder text: control characters (newlines kept in bodies, as spaces in
+/// titles) and bidirectional overrides and isolates.
+pub fn clean(text: &str, keep_newlines: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' if keep_newlines => out.push('\n'),
+            '\n' | '\r' | '\t' => out.push(' '),
+            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}' => {}
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out.trim().to_string()
+}
+
+/// Cut to at most `max` characters, ending with "…" when cut.
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max.saturating_sub(1)) {
+        Some((cut, _)) if text[cut..].chars().nth(1).is_some() => format!("{}…", text[..cut].trim_end()),
+        _ => text.to_string(),
+    }
+}
+
+/// Escape the characters the notification markup reads (`&`, `<`, `>`).
+pub fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_data_shows_feed_and_type_over_the_data() {
+        let shown = present("builds", "message", "deploy finished");
+        assert_eq!(shown.title, "builds: message");
+        assert_eq!(shown.body, "deploy finished");
+        assert_eq!(shown.link, None);
+    }
+
+    #[test]
+    fn json_title_message_and_link_are_used() {
+        let data = r#"{"title":"Build #12 failed","message":"web: tests broke","link":"https://ci.example/12"}"#;
+        let shown = present("ci", "build", data);
+        assert_eq!(shown.title, "Build #12 failed");
+        assert_eq!(shown.body, "web: tests broke");
+        assert_eq!(shown.link.as_deref(), Some("https://ci.example/12"));
+        let shown = present("ci", "build", r#"{"body":"b","url":"javascript:alert(1)"}"#);
+        assert_eq!((shown.title.as_str(), shown.body.as_str()), ("ci: build", "b"));
+        assert_eq!(shown.link, None, "only http(s) links are kept");
+    }
+
+    #[test]
+    fn json_without_known_fields_shows_the_json() {
+        let shown = present("f", "message", r#"{"value": 3}"#);
+        assert_eq!(shown.body, r#"{"value": 3}"#);
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_removed() {
+        let shown = present("f", "m", "pay\u{202E}lanigiro\u{0007}\u{1b}[31m ok\nline two");
+        assert_eq!(shown.body, "paylanigiro[31m ok\nline two");
+        let shown = present("f", "m", "{\"title\":\"a\\nb\\u2066c\"}");
+        assert_eq!(shown.title, "a bc");
+    }
+
+    #[test]
+    fn long_text_is_shortened_on_a_character_boundary() {
+        let long = "é".repeat(1000);
+        let shown = present("f", "m", &long);
+        assert_eq!(shown.body.chars().count(), BODY_CHARS);
+        assert!(shown.body.ends_with('…'));
+        assert_eq!(shorten("abc", 3), "abc");
+        assert_eq!(shorten("abcd", 3), "ab…");
+    }
+
+    #[test]
+    fn markup_is_escaped() {
+        assert_eq!(
+            escape_markup("<b>x</b> & <img src=x>"),
+            "&lt;b&gt;x&lt;/b&gt; &amp; &lt;img src=x&gt;"
+        );
+    }
+}

@@ -1,0 +1,4 @@
+//! Server-Sent Events: the event-stream parser and the HTTP connection that feeds it.
+
+pub mod connection;
+pub mod parser;

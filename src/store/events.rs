@@ -1,0 +1,332 @@
+//! Events in the database: storing a burst exactly once, listing and searching them, read and notified marks.
+//!
+//! Exactly once: an event whose own block carried an id is keyed by that id for all time. An event without
+//! one is keyed by a hash of its type and data, and counts as a repeat only of an identical event stored by an
+//! *earlier connection* of the same feed within [`UNKEYED_REPLAY_WINDOW_MS`]: a server replaying after a
+//! reconnect is caught, while the same message sent twice on one live connection is two events.
+
+use rusqlite::{Connection, Row, params, params_from_iter};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{Store, StoreError, StoreResult};
+
+/// How far back an event without an id is compared with earlier connections' events: one day.
+pub const UNKEYED_REPLAY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// An event on its way into the store, already mapped to what a notification would show.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    /// The last event id at dispatch ("" or None when there is none).
+    pub event_id: Option<String>,
+    /// Whether the event's own block carried the id (so the id identifies this event).
+    pub id_in_block: bool,
+    pub event_type: String,
+    pub data: String,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub received_ms: i64,
+}
+
+/// An event as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredEvent {
+    /// The store's own sequence number: unique, increasing with arrival.
+    pub seq: i64,
+    pub feed_id: i64,
+    pub feed: String,
+    /// The id the server gave (SSE last event id), if any.
+    pub event_id: Option<String>,
+    #[serde(rename = "type")]
+    pub event_type: String,
+    pub data: String,
+    pub title: String,
+    pub body: String,
+    pub link: Option<String>,
+    pub received_ms: i64,
+    pub read: bool,
+}
+
+/// Which events to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct EventQuery {
+    /// Only this feed's events (by name).
+    pub feed: Option<String>,
+    /// Full-text search over title, body and data; every word must match (as a prefix).
+    pub search: Option<String>,
+    /// Only events older than this sequence number: the next page.
+    pub before_seq: Option<i64>,
+    pub unread_only: bool,
+    /// At most this many (0 means the default, 50).
+    pub limit: usize,
+}
+
+/// Whether an event still owes the user a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyMark {
+    Notified = 1,
+    /// Too old when the engine came back, or notifications were off.
+    Skipped = 2,
+}
+
+const EVENT_COLUMNS: &str =
+    "e.seq, e.feed_id, f.name, e.event_id, e.type, e.data, e.title, e.body, e.link, e.received_ms, e.read";
+
+fn event_from_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
+    Ok(StoredEvent {
+        seq: row.get(0)?,
+        feed_id: row.get(1)?,
+        feed: row.get(2)?,
+        event_id: row.get(3)?,
+        event_type: row.get(4)?,
+        data: row.get(5)?,
+        title: row.get(6)?,
+        body: row.get(7)?,
+        link: row.get(8)?,
+        received_ms: row.get(9)?,
+        read: row.get(10)?,
+    })
+}
+
+/// The key that makes an event unique within its feed.
+fn dedup_key(event: &NewEvent) -> String {
+    match &event.event_id {
+        Some(id) if event.id_in_block && !id.is_empty() => format!("id:{id}"),
+        _ => {
+            let mut hash = Sha256::new();
+            hash.update(event.event_type.as_bytes());
+            hash.update([0]);
+            hash.update(event.data.as_bytes());
+            let digest = hash.finalize();
+            let mut key = String::with_capacity(2 + digest.len() * 2);
+            key.push_str("h:");
+            for byte in digest {
+                key.push_str(&format!("{byte:02x}"));
+            }
+            key
+        }
+    }
+}
+
+/// Store the events of one burst of one feed that are new, and move the feed's cursor, inside the
+/// caller's transaction. `connected_ms` is when the connection that received them opened; `mark`, if
+/// any, says the events owe no notification.
+/// Returns the events actually stored (repeats are left out).
+pub(crate) fn insert_burst(
+    tx: &Connection,
+    feed_id: i64,
+    connected_ms: i64,
+    events: &[NewEvent],
+    cursor: Option<&str>,
+    mark: Option<NotifyMark>,
+) -> rusqlite::Result<Result<Vec<StoredEvent>, StoreError>> {
+    let feed: Option<String> = {
+        let mut stmt = tx.prepare_cached("SELECT name FROM feeds WHERE id = ?1")?;
+        let mut rows = stmt.query([feed_id])?;
+        rows.next()?.map(|row| row.get(0)).transpose()?
+    };
+    let Some(feed) = feed else {
+        return Ok(Err(StoreError::FeedGone));
+    };
+    let mut stored = Vec::with_capacity(events.len());
+    let mut seen_keyed = tx.prepare_cached("SELECT 1 FROM events WHERE feed_id = ?1 AND dedup_key = ?2 LIMIT 1")?;
+    let mut seen_unkeyed = tx.prepare_cached(
+        "SELECT 1 FROM events WHERE feed_id = ?1 AND dedup_key = ?2 AND received_ms >= ?3 AND received_ms < ?4 LIMIT 1",
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO events(feed_id, event_id, dedup_key, type, data, title, body, link, received_ms, notify_state)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for event in events {
+        let key = dedup_key(event);
+        let repeat = if key.starts_with("id:") {
+            seen_keyed.exists(params![feed_id, key])?
+        } else {
+            let since = event.received_ms - UNKEYED_REPLAY_WINDOW_MS;
+            seen_unkeyed.exists(params![feed_id, key, since, connected_ms])?
+        };
+        if repeat {
+            continue;
+        }
+        let event_id = event.event_id.as_deref().filter(|id| !id.is_empty());
+        insert.execute(params![
+            feed_id,
+            event_id,
+            key,
+            event.event_type,
+            event.data,
+            event.title,
+            event.body,
+            event.link,
+            event.received_ms,
+            mark.map_or(0, |mark| mark as i64)
+        ])?;
+        stored.push(StoredEvent {
+            seq: tx.last_insert_rowid(),
+            feed_id,
+            feed: feed.clone(),
+            event_id: event_id.map(str::to_string),
+            event_type: event.event_type.clone(),
+            data: event.data.clone(),
+            title: event.title.clone(),
+            body: event.body.clone(),
+            link: event.link.clone(),
+            received_ms: event.received_ms,
+            read: false,
+        });
+    }
+    if let Some(cursor) = cursor {
+        tx.prepare_cached(
+            "INSERT INTO cursors(feed_id, last_event_id) VALUES (?1, ?2)
+             ON CONFLICT(feed_id) DO UPDATE SET last_event_id = excluded.last_event_id",
+        )?
+        .execute(params![feed_id, cursor])?;
+    }
+    Ok(Ok(stored))
+}
+
+/// Mark events as notified or skipped.
+pub(crate) fn mark_notified(conn: &Connection, seqs: &[i64], mark: NotifyMark) -> rusqlite::Result<()> {
+    let mut stmt = conn.prepare_cached("UPDATE events SET notify_state = ?2 WHERE seq = ?1")?;
+    for seq in seqs {
+        stmt.execute(params![seq, mark as i64])?;
+    }
+    Ok(())
+}
+
+/// Turn what a person typed into an FTS5 query: each word a quoted prefix, all required.
+fn fts_query(text: &str) -> Option<String> {
+    let terms: Vec<String> = text
+        .split_whitespace()
+        .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" "))
+}
+
+impl Store {
+    /// Events matching `query`, newest first.
+    pub fn events(&self, query: &EventQuery) -> StoreResult<Vec<StoredEvent>> {
+        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events e JOIN feeds f ON f.id = e.feed_id WHERE 1 = 1");
+        let mut args: Vec<rusqlite::types::Value> = Vec::new();
+        if let Some(feed) = &query.feed {
+            sql.push_str(" AND f.name = ?");
+            args.push(feed.clone().into());
+        }
+        if let Some(fts) = query.search.as_deref().and_then(fts_query) {
+            sql.push_str(" AND e.seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)");
+            args.push(fts.into());
+        }
+        if let Some(before) = query.before_seq {
+            sql.push_str(" AND e.seq < ?");
+            args.push(before.into());
+        }
+        if query.unread_only {
+            sql.push_str(" AND e.read = 0");
+        }
+        sql.push_str(" ORDER BY e.seq DESC LIMIT ?");
+        let limit = if query.limit == 0 { 50 } else { query.limit };
+        args.push((limit as i64).into());
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            stmt.query_map(params_from_iter(args), event_from_row)?.collect()
+        })
+    }
+
+    /// One event by its sequence number.
+    pub fn event(&self, seq: i64) -> StoreResult<Option<StoredEvent>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events e JOIN feeds f ON f.id = e.feed_id WHERE e.seq = ?1"
+            ))?;
+            let mut rows = stmt.query([seq])?;
+            rows.next()?.map(event_from_row).transpose()
+        })
+    }
+
+    /// Mark these events read; returns how many changed.
+    pub fn mark_read(&self, seqs: &[i64]) -> StoreResult<usize> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            let mut changed = 0;
+            {
+                let mut stmt = tx.prepare_cached("UPDATE events SET read = 1 WHERE seq = ?1 AND read = 0")?;
+                for seq in seqs {
+                    changed += stmt.execute([seq])?;
+                }
+            }
+            tx.commit()?;
+            Ok(changed)
+        })
+    }
+
+    /// Mark every event read, or every event of one feed; returns how many changed.
+    pub fn mark_all_read(&self, feed_id: Option<i64>) -> StoreResult<usize> {
+        self.with(|conn| match feed_id {
+            Some(id) => conn.execute("UPDATE events SET read = 1 WHERE read = 0 AND feed_id = ?1", [id]),
+            None => conn.execute("UPDATE events SET read = 1 WHERE read = 0", []),
+        })
+    }
+
+    /// Events stored but never notified (the process died first). Those received since `recent_ms`
+    /// are returned oldest first to be notified now; older ones are marked skipped.
+    pub fn take_unnotified(&self, recent_ms: i64) -> StoreResult<Vec<StoredEvent>> {
+        self.with(|conn| {
+            conn.execute(
+                "UPDATE events SET notify_state = ?2 WHERE notify_state = 0 AND received_ms < ?1",
+                params![recent_ms, NotifyMark::Skipped as i64],
+            )?;
+            let mut stmt = conn.prepare(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events e JOIN feeds f ON f.id = e.feed_id
+                 WHERE e.notify_state = 0 ORDER BY e.seq"
+            ))?;
+            stmt.query_map([], event_from_row)?.collect()
+        })
+    }
+
+    /// Mark events notified or skipped.
+    pub fn mark_notified(&self, seqs: &[i64], mark: NotifyMark) -> StoreResult<()> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            mark_notified(&tx, seqs, mark)?;
+            tx.commit()
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_words_become_quoted_prefixes() {
+        assert_eq!(fts_query("deploy web").as_deref(), Some("\"deploy\"* \"web\"*"));
+        assert_eq!(
+            fts_query("say \"hi\" OR").as_deref(),
+            Some("\"say\"* \"\"\"hi\"\"\"* \"OR\"*")
+        );
+        assert_eq!(fts_query("   "), None);
+    }
+
+    #[test]
+    fn only_an_id_from_the_events_own_block_keys_it() {
+        let mut event = NewEvent {
+            event_id: Some("7".into()),
+            id_in_block: true,
+            event_type: "message".into(),
+            data: "x".into(),
+            title: String::new(),
+            body: String::new(),
+            link: None,
+            received_ms: 0,
+        };
+        assert_eq!(dedup_key(&event), "id:7");
+        event.id_in_block = false;
+        assert!(dedup_key(&event).starts_with("h:"));
+        let other_type = NewEvent {
+            event_type: "build".into(),
+            ..event.clone()
+        };
+        assert_ne!(dedup_key(&event), dedup_key(&other_type));
+    }
+}

@@ -1,0 +1,225 @@
+//! Feeds in the database: their configuration, the user's pause, the engine's halt (stopped or failed),
+//! each feed's cursor, and the live state the running engine reports for other processes to show.
+
+use rusqlite::{OptionalExtension, Row, params};
+use serde::Serialize;
+
+use super::{Store, StoreResult};
+use crate::error::Error;
+use crate::feed::{FeedConfig, FeedKind, FeedState};
+
+/// A feed as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedRecord {
+    pub id: i64,
+    pub config: FeedConfig,
+    pub paused: bool,
+    /// Set when the feed stopped or failed: the engine leaves it alone until the user acts.
+    pub halted: Option<FeedState>,
+    /// Bumped on every edit; a running feed whose revision changed reconnects with the new configuration.
+    pub revision: i64,
+}
+
+impl FeedRecord {
+    /// Whether an engine should be following this feed now.
+    pub fn wants_following(&self) -> bool {
+        !self.paused && self.halted.is_none()
+    }
+}
+
+/// What a list of feeds shows a person.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FeedStatus {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    pub kind: FeedKind,
+    #[serde(flatten)]
+    pub state: FeedState,
+    pub last_event_id: Option<String>,
+    pub unread: u64,
+    pub events: u64,
+}
+
+const FEED_COLUMNS: &str = "id, config, paused, halted, revision";
+
+fn feed_from_row(row: &Row<'_>) -> rusqlite::Result<FeedRecord> {
+    let config: String = row.get(1)?;
+    let halted: Option<String> = row.get(3)?;
+    Ok(FeedRecord {
+        id: row.get(0)?,
+        config: from_json(1, &config)?,
+        paused: row.get(2)?,
+        halted: halted.map(|text| from_json(3, &text)).transpose()?,
+        revision: row.get(4)?,
+    })
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(column: usize, text: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text)
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+fn to_json<T: Serialize>(value: &T) -> String {
+    // Our own plain data types always serialize.
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Record the state a running engine reports; a stopped or failed state also halts the feed.
+pub(crate) fn record_state(conn: &rusqlite::Connection, feed_id: i64, state: &FeedState) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO feed_states(feed_id, state) SELECT ?1, ?2 WHERE EXISTS (SELECT 1 FROM feeds WHERE id = ?1)
+         ON CONFLICT(feed_id) DO UPDATE SET state = excluded.state",
+    )?
+    .execute(params![feed_id, to_json(state)])?;
+    if state.is_halted() {
+        conn.prepare_cached("UPDATE feeds SET halted = ?2 WHERE id = ?1")?
+            .execute(params![feed_id, to_json(state)])?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Add a feed; its name must be new.
+    pub fn add_feed(&self, config: &FeedConfig, now_ms: i64) -> Result<FeedRecord, Error> {
+        let inserted = self.with(|conn| {
+            conn.execute(
+                "INSERT INTO feeds(name, config, created_ms) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO NOTHING",
+                params![config.name, to_json(config), now_ms],
+            )
+        })?;
+        if inserted == 0 {
+            return Err(Error::FeedExists(config.name.clone()));
+        }
+        self.feed(&config.name)
+    }
+
+    /// The feed with this name.
+    pub fn feed(&self, name: &str) -> Result<FeedRecord, Error> {
+        self.with(|conn| {
+            conn.query_row(
+                &format!("SELECT {FEED_COLUMNS} FROM feeds WHERE name = ?1"),
+                [name],
+                feed_from_row,
+            )
+            .optional()
+        })?
+        .ok_or_else(|| Error::FeedNotFound(name.to_string()))
+    }
+
+    /// Every feed, in the order they were added.
+    pub fn feeds(&self) -> StoreResult<Vec<FeedRecord>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(&format!("SELECT {FEED_COLUMNS} FROM feeds ORDER BY id"))?;
+            stmt.query_map([], feed_from_row)?.collect()
+        })
+    }
+
+    /// Replace a feed's configuration (a rename included). Clears a halt: an edit is the user acting.
+    pub fn update_feed(&self, id: i64, config: &FeedConfig) -> Result<FeedRecord, Error> {
+        let result = self.with(|conn| {
+            conn.execute(
+                "UPDATE feeds SET name = ?2, config = ?3, halted = NULL, revision = revision + 1 WHERE id = ?1",
+                params![id, config.name, to_json(config)],
+            )
+        });
+        match result {
+            Ok(_) => self.feed(&config.name),
+            Err(super::StoreError::Other { detail, .. }) if detail.contains("UNIQUE") => {
+                Err(Error::FeedExists(config.name.clone()))
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Remove a feed with its events and cursor.
+    pub fn remove_feed(&self, name: &str) -> Result<(), Error> {
+        let removed = self.with(|conn| conn.execute("DELETE FROM feeds WHERE name = ?1", [name]))?;
+        if removed == 0 {
+            return Err(Error::FeedNotFound(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Pause or resume. Resuming also clears a halt, so a stopped or failed feed is tried again.
+    pub fn set_paused(&self, name: &str, paused: bool) -> Result<FeedRecord, Error> {
+        let sql = if paused {
+            "UPDATE feeds SET paused = 1 WHERE name = ?1"
+        } else {
+            "UPDATE feeds SET paused = 0, halted = NULL, revision = revision + 1 WHERE name = ?1"
+        };
+        let changed = self.with(|conn| conn.execute(sql, [name]))?;
+        if changed == 0 {
+            return Err(Error::FeedNotFound(name.to_string()));
+        }
+        self.feed(name)
+    }
+
+    /// Forget every reported state (the engine starts or stops: nothing is connecting or live).
+    pub fn clear_reported_states(&self) -> StoreResult<()> {
+        self.with(|conn| conn.execute("DELETE FROM feed_states", []).map(drop))
+    }
+
+    /// The last event id saved for a feed; Last-Event-ID on the next connection.
+    pub fn cursor(&self, feed_id: i64) -> StoreResult<Option<String>> {
+        self.with(|conn| {
+            conn.query_row(
+                "SELECT last_event_id FROM cursors WHERE feed_id = ?1",
+                [feed_id],
+                |row| row.get(0),
+            )
+            .optional()
+        })
+    }
+
+    /// A number that changes whenever any feed is added, edited, paused, resumed, halted or removed.
+    pub fn feeds_revision(&self) -> StoreResult<i64> {
+        self.with(|conn| {
+            conn.query_row("SELECT value FROM meta WHERE key = 'feeds_revision'", [], |row| {
+                row.get(0)
+            })
+        })
+    }
+
+    /// Every feed with what a person wants to know about it. `engine_running` says whether the live
+    /// states reported in the database are current (an engine holds the data directory) or stale.
+    pub fn feed_statuses(&self, engine_running: bool) -> StoreResult<Vec<FeedStatus>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT f.id, f.config, f.paused, f.halted, f.revision, c.last_event_id, s.state,
+                        (SELECT count(*) FROM events e WHERE e.feed_id = f.id AND e.read = 0),
+                        (SELECT count(*) FROM events e WHERE e.feed_id = f.id)
+                 FROM feeds f
+                 LEFT JOIN cursors c ON c.feed_id = f.id
+                 LEFT JOIN feed_states s ON s.feed_id = f.id
+                 ORDER BY f.id",
+            )?;
+            stmt.query_map([], |row| {
+                let record = feed_from_row(row)?;
+                let reported: Option<String> = row.get(6)?;
+                let reported: Option<FeedState> = reported.map(|text| from_json(6, &text)).transpose()?;
+                let state = if record.paused {
+                    FeedState::Paused
+                } else if let Some(halted) = record.halted.clone() {
+                    halted
+                } else if engine_running {
+                    reported.unwrap_or(FeedState::Connecting { attempt: 0 })
+                } else {
+                    FeedState::Idle
+                };
+                let last_event_id: Option<String> = row.get(5)?;
+                Ok(FeedStatus {
+                    id: record.id,
+                    name: record.config.name,
+                    url: record.config.url.to_string(),
+                    kind: record.config.kind,
+                    state,
+                    last_event_id: last_event_id.filter(|id| !id.is_empty()),
+                    unread: row.get::<_, i64>(7)? as u64,
+                    events: row.get::<_, i64>(8)? as u64,
+                })
+            })?
+            .collect()
+        })
+    }
+}

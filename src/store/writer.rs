@@ -1,0 +1,233 @@
+//! The one thread that writes events.
+//!
+//! Feed tasks hand it bursts over a bounded channel (a slow disk slows the feeds down instead of filling
+//! memory). It takes whatever is queued, up to a limit, and commits it in ONE transaction: each burst's new
+//! events together with that feed's cursor advance, so a crash can leave neither a cursor ahead of its events
+//! nor events behind a stale cursor (which would replay them as duplicates). Each burst sits in a savepoint:
+//! a burst that cannot be written (its feed was just removed) fails alone. When the commit fails (a full
+//! disk), every burst in it is answered with the error and the feeds resume from their saved cursors.
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use super::events::{NewEvent, NotifyMark, StoredEvent, insert_burst, mark_notified};
+use super::feeds::record_state;
+use super::{StoreError, StoreResult, open_connection};
+use crate::feed::FeedState;
+
+/// Bursts waiting for the writer; past this, feed tasks wait.
+const QUEUE: usize = 64;
+/// At most this many queued operations go into one transaction.
+const OPS_PER_TRANSACTION: usize = 256;
+
+/// What a feed's burst became: the events stored (repeats left out), or why nothing was.
+pub type BurstResult = Result<Vec<StoredEvent>, StoreError>;
+
+enum WriteOp {
+    Burst {
+        feed_id: i64,
+        connected_ms: i64,
+        events: Vec<NewEvent>,
+        cursor: Option<String>,
+        notify: bool,
+        done: oneshot::Sender<BurstResult>,
+    },
+    MarkNotified {
+        seqs: Vec<i64>,
+        mark: NotifyMark,
+    },
+    State {
+        feed_id: i64,
+        state: FeedState,
+        done: oneshot::Sender<()>,
+    },
+}
+
+/// A cheap handle for sending work to the writer thread.
+#[derive(Clone)]
+pub struct WriterHandle {
+    queue: mpsc::Sender<WriteOp>,
+}
+
+/// The writer thread itself; [`WriterThread::join`] waits until every handle is gone and the queue is written.
+pub struct WriterThread {
+    thread: JoinHandle<()>,
+}
+
+/// Open the writer's own connection to the database at `path` and start its thread.
+pub fn spawn(path: &Path) -> StoreResult<(WriterHandle, WriterThread)> {
+    let conn = open_connection(path)?;
+    let (queue, inbox) = mpsc::channel(QUEUE);
+    let path = path.to_path_buf();
+    let thread = std::thread::Builder::new()
+        .name("tidings-writer".into())
+        .spawn(move || write_until_closed(conn, &path, inbox))
+        .map_err(|e| StoreError::Other {
+            path: PathBuf::new(),
+            detail: format!("cannot start the database writer thread: {e}"),
+        })?;
+    Ok((WriterHandle { queue }, WriterThread { thread }))
+}
+
+impl WriterHandle {
+    /// Store a burst of one feed and move its cursor to `cursor` (None leaves it), in one transaction.
+    /// `notify`: the new events still owe the user a notification (false when notifications are off).
+    pub async fn write_burst(
+        &self,
+        feed_id: i64,
+        connected_ms: i64,
+        events: Vec<NewEvent>,
+        cursor: Option<String>,
+        notify: bool,
+    ) -> BurstResult {
+        let (done, answer) = oneshot::channel();
+        let op = WriteOp::Burst {
+            feed_id,
+            connected_ms,
+            events,
+            cursor,
+            notify,
+            done,
+        };
+        if self.queue.send(op).await.is_err() {
+            return Err(writer_gone());
+        }
+        answer.await.unwrap_or_else(|_| Err(writer_gone()))
+    }
+
+    /// Record that events were notified (or will not be); best effort.
+    pub async fn mark_notified(&self, seqs: Vec<i64>, mark: NotifyMark) {
+        if !seqs.is_empty() {
+            // The writer only goes away at shutdown; the marks then wait for the next start.
+            let _ = self.queue.send(WriteOp::MarkNotified { seqs, mark }).await;
+        }
+    }
+}
+
+impl WriterHandle {
+    /// Record a feed's state for other processes; a stopped or failed state also halts the feed, so no
+    /// engine reconnects it until the user acts. Returns once it is committed.
+    pub async fn record_state(&self, feed_id: i64, state: FeedState) {
+        let (done, committed) = oneshot::channel();
+        if self.queue.send(WriteOp::State { feed_id, state, done }).await.is_ok() {
+            let _ = committed.await;
+        }
+    }
+}
+
+impl WriterThread {
+    /// Wait for the writer to finish what is queued. Call after every [`WriterHandle`] is dropped.
+    pub fn join(self) {
+        if self.thread.join().is_err() {
+            tracing::error!("the database writer thread panicked");
+        }
+    }
+}
+
+fn writer_gone() -> StoreError {
+    StoreError::Other {
+        path: PathBuf::new(),
+        detail: "the database writer has stopped".into(),
+    }
+}
+
+fn write_until_closed(mut conn: Connection, path: &Path, mut inbox: mpsc::Receiver<WriteOp>) {
+    let mut ops = Vec::with_capacity(OPS_PER_TRANSACTION);
+    while let Some(first) = inbox.blocking_recv() {
+        ops.push(first);
+        while ops.len() < OPS_PER_TRANSACTION {
+            match inbox.try_recv() {
+                Ok(op) => ops.push(op),
+                Err(_) => break,
+            }
+        }
+        let answers = write_transaction(&mut conn, path, ops.drain(..));
+        for (done, result) in answers {
+            // A feed task that gave up waiting (shutdown) no longer needs its answer.
+            let _ = done.send(result);
+        }
+    }
+}
+
+/// Write `ops` in one transaction and return the answers owed to each burst.
+fn write_transaction(
+    conn: &mut Connection,
+    path: &Path,
+    ops: impl Iterator<Item = WriteOp>,
+) -> Vec<(oneshot::Sender<BurstResult>, BurstResult)> {
+    let mut answers = Vec::new();
+    let mut pending = Vec::new();
+    let mut states = Vec::new();
+    let outcome = (|| -> rusqlite::Result<()> {
+        let mut tx = conn.transaction()?;
+        for op in ops {
+            match op {
+                WriteOp::Burst {
+                    feed_id,
+                    connected_ms,
+                    events,
+                    cursor,
+                    notify,
+                    done,
+                } => {
+                    let savepoint = tx.savepoint()?;
+                    let mark = if notify { None } else { Some(NotifyMark::Skipped) };
+                    match insert_burst(&savepoint, feed_id, connected_ms, &events, cursor.as_deref(), mark) {
+                        Ok(Ok(stored)) => {
+                            savepoint.commit()?;
+                            pending.push((done, stored));
+                        }
+                        Ok(Err(refused)) => answers.push((done, Err(refused))),
+                        Err(e) => answers.push((done, Err(StoreError::from_sqlite(path, e)))),
+                    }
+                }
+                WriteOp::State { feed_id, state, done } => {
+                    let savepoint = tx.savepoint()?;
+                    match record_state(&savepoint, feed_id, &state) {
+                        Ok(()) => savepoint.commit()?,
+                        Err(e) => tracing::warn!("could not record a feed's state: {e}"),
+                    }
+                    states.push(done);
+                }
+                WriteOp::MarkNotified { seqs, mark } => {
+                    let savepoint = tx.savepoint()?;
+                    match mark_notified(&savepoint, &seqs, mark) {
+                        Ok(()) => savepoint.commit()?,
+                        Err(e) => tracing::warn!("could not record notified events: {e}"),
+                    }
+                }
+            }
+        }
+        tx.commit()
+    })();
+    for done in states {
+        let _ = done.send(());
+    }
+    match outcome {
+        Ok(()) => answers.extend(pending.into_iter().map(|(done, stored)| (done, Ok(stored)))),
+        Err(e) => {
+            let error = StoreError::from_sqlite(path, e);
+            tracing::warn!("could not save events: {error}");
+            for (done, _) in pending {
+                answers.push((done, Err(clone_error(&error, path))));
+            }
+        }
+    }
+    answers
+}
+
+/// StoreError holds no clonable source, so rebuild it from what it says.
+fn clone_error(error: &StoreError, path: &Path) -> StoreError {
+    match error {
+        StoreError::DiskFull { .. } => StoreError::DiskFull {
+            path: path.to_path_buf(),
+        },
+        other => StoreError::Other {
+            path: path.to_path_buf(),
+            detail: other.to_string(),
+        },
+    }
+}
