@@ -30,6 +30,7 @@ pub struct FeedSpec {
 /// Which protocol a feed speaks, chosen from the URL's scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum FeedKind {
     /// Server-Sent Events over `http://` or `https://`.
     Sse,
@@ -191,7 +192,8 @@ fn name_from_url(url: &Url) -> String {
 
 /// A feed's state as the user sees it. Exactly one holds at a time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum FeedState {
     /// No engine is following feeds right now (no `tidings run`, no desktop app).
     Idle,

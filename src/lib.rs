@@ -1,9 +1,17 @@
 //! Tidings' core: follow live event feeds, store every event exactly once, raise desktop notifications.
 //!
 //! # Layout
+//! - [`feed`]: what a feed is: the user's input, the validated configuration, the state a user sees.
 //! - [`sse`]: Server-Sent Events. [`sse::parser`] turns bytes into events and does no I/O;
 //!   [`sse::connection`] speaks HTTP to a feed and applies the status and Content-Type policy.
+//! - [`source`]: one connection to a feed whatever its protocol, and how its failures are judged.
+//! - [`supervisor`]: follows one feed: connect, hand bursts on, reconnect with [`backoff`].
+//! - [`store`]: the SQLite database: feeds, cursors, events (exactly once), full-text search.
+//! - [`notify`]: payloads as safe text, folding bursts into summaries, desktop notifications.
+//! - [`engine`]: the one handle every face uses (CLI, desktop app, tests).
+//! - [`probe`]: trying a feed before saving it.
 //! - [`demo`]: a demo SSE feed served on loopback, so a newcomer sees events without a server of their own.
+//! - [`error`]: the errors the engine returns, each saying what to do next.
 
 pub mod backoff;
 pub mod demo;
@@ -11,6 +19,7 @@ pub mod engine;
 pub mod error;
 pub mod feed;
 pub mod notify;
+pub mod probe;
 pub mod source;
 pub mod sse;
 pub mod store;

@@ -218,3 +218,69 @@ fn stop_with_sigterm(child: &Child) {
         .unwrap();
     assert!(status.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn do_not_disturb_stores_events_but_shows_nothing_until_turned_off() {
+    let bus = NotificationBus::start();
+    let (release, released) = tokio::sync::watch::channel(0u32);
+    let server = Server::start(move |mut conn: Conn| {
+        let mut released = released.clone();
+        async move {
+            conn.sse().await;
+            // Each time the test bumps the counter, one more event goes out.
+            let mut sent = 0;
+            while released.changed().await.is_ok() {
+                let wanted = *released.borrow();
+                while sent < wanted {
+                    sent += 1;
+                    conn.send(event(sent, &format!("alert {sent}"))).await;
+                }
+            }
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    add_feed(dir.path(), &server.url("/events"), "alerts").await;
+    let (code, _, stderr) = tidings_output(dir.path(), &["dnd", "on"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let mut run = run_with_bus(dir.path(), &bus);
+    server.wait_requests(1, WAIT).await;
+    release.send(1).unwrap();
+    let engine = Engine::open(dir.path()).unwrap();
+    wait_until(WAIT, "the event stored", || {
+        (engine.store().events(&EventQuery::default()).unwrap().len() == 1).then_some(())
+    })
+    .await;
+    assert!(
+        blocking(|| bus.settle(QUIET)).is_empty(),
+        "nothing is shown while do not disturb is on"
+    );
+
+    // Turned off by another process while `run` goes on: the next event is shown, the quiet one never.
+    let (code, stdout, _) = tidings_output(dir.path(), &["dnd", "status"]).await;
+    assert_eq!((code, stdout.trim()), (0, "on"));
+    tidings_output(dir.path(), &["dnd", "off"]).await;
+    // The follower notices within a second or so: keep sending until something is shown.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let mut next = 2;
+    let recorded = loop {
+        release.send(next).unwrap();
+        let recorded = blocking(|| bus.wait_for(1, Duration::from_millis(300)));
+        if !recorded.is_empty() {
+            break recorded;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "nothing was shown after do not disturb was turned off"
+        );
+        next += 1;
+    };
+    // Shown alone or folded into a summary, the event stored while quiet is never among them.
+    let shown: Vec<&str> = recorded[0].body.lines().chain([recorded[0].summary.as_str()]).collect();
+    assert!(
+        !shown.contains(&"alert 1"),
+        "an event stored while quiet is never shown later: {shown:?}"
+    );
+    assert!(shown.iter().any(|line| line.starts_with("alert ")), "{shown:?}");
+    run.kill().await.unwrap();
+}

@@ -48,6 +48,19 @@ enum Command {
     Events(events::EventsArgs),
     /// Serve a demo feed on 127.0.0.1 and print its URL (add it with `tidings feed add URL`)
     Demo(run::DemoArgs),
+    /// Do not disturb: events are still stored, but no notification is shown
+    Dnd {
+        #[arg(value_enum)]
+        switch: Switch,
+    },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Switch {
+    On,
+    Off,
+    /// Print whether it is on
+    Status,
 }
 
 /// Logs go to stderr; `run` says more by default, since it is the long-lived one.
@@ -88,6 +101,18 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Command::Run(args) => run::run(&engine()?, args).await,
         Command::Events(args) => events::events(&engine()?, args).await,
         Command::Demo(args) => run::demo(args).await,
+        Command::Dnd { switch } => {
+            let engine = engine()?;
+            match switch {
+                Switch::On => engine.set_do_not_disturb(true).await?,
+                Switch::Off => engine.set_do_not_disturb(false).await?,
+                Switch::Status => {
+                    let on = engine.do_not_disturb().await?;
+                    println!("{}", if on { "on" } else { "off" });
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::{Change, Engine, FEEDS_POLL, lock};
 use crate::error::Error;
 use crate::feed::FeedState;
-use crate::notify::{self, Arrival, desktop::Desktop, fold::FoldPolicy, text::present};
+use crate::notify::{self, Arrival, ClickHandler, desktop::Desktop, fold::FoldPolicy, text::present};
 use crate::source::Dispatch;
 use crate::sse::connection::{Limits, http_client};
 use crate::store::events::{NewEvent, NotifyMark};
@@ -39,6 +39,8 @@ pub struct FollowOptions {
     pub limits: Limits,
     /// Events left unnotified by a crash are raised after restart if they are at most this old.
     pub recent: Duration,
+    /// Called when the user clicks a notification (the desktop app opens the link or the event).
+    pub on_click: Option<ClickHandler>,
 }
 
 impl Default for FollowOptions {
@@ -48,6 +50,7 @@ impl Default for FollowOptions {
             fold: FoldPolicy::default(),
             limits: Limits::default(),
             recent: Duration::from_secs(15 * 60),
+            on_click: None,
         }
     }
 }
@@ -84,12 +87,15 @@ pub(super) async fn start(engine: Engine, options: FollowOptions) -> Result<Foll
         .map_err(|e| Error::Internal(e.to_string()))??;
     let store = engine.store().clone();
     store.clear_reported_states()?;
+    engine.refresh_do_not_disturb()?;
     let (writer, writer_thread) = writer::spawn(store.path())?;
     let client = http_client().map_err(|e| Error::Startup(format!("cannot set up HTTP: {e}")))?;
 
     let (notifier, notifier_task) = if options.notifications {
-        let desktop = Desktop::start().map_err(|e| Error::Startup(format!("cannot start notifications: {e}")))?;
-        let (sender, task) = notify::spawn(options.fold.clone(), desktop, writer.clone());
+        let desktop = Desktop::start(options.on_click.clone())
+            .map_err(|e| Error::Startup(format!("cannot start notifications: {e}")))?;
+        let quiet = engine.shared.quiet.clone();
+        let (sender, task) = notify::spawn(options.fold.clone(), desktop, writer.clone(), quiet);
         let recent_ms = now_ms() - options.recent.as_millis() as i64;
         let left_over = store.take_unnotified(recent_ms)?;
         if !left_over.is_empty() {
@@ -162,6 +168,10 @@ async fn reconcile_until(context: Arc<Context>, shutdown: CancellationToken) {
             }
             Err(_) => None,
         };
+        let engine = context.engine.clone();
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || engine.refresh_do_not_disturb()).await {
+            tracing::warn!("cannot read the settings: {e}");
+        }
         let some_task_ended = running.values().any(|r| r.task.is_finished());
         if revision.is_some() && (revision != seen_revision || some_task_ended) {
             if revision != seen_revision && seen_revision.is_some() {

@@ -10,6 +10,7 @@ mod lock;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -19,6 +20,7 @@ pub use following::{FollowOptions, Following};
 
 use crate::error::Error;
 use crate::feed::{FeedSpec, FeedState};
+use crate::probe::Probe;
 use crate::store::Store;
 use crate::store::events::{EventQuery, StoredEvent};
 use crate::store::feeds::{FeedRecord, FeedStatus};
@@ -30,6 +32,7 @@ const CHANGES: usize = 1024;
 /// Something that happened, for a face to show.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "change", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum Change {
     /// New events were stored (never replays).
     EventsStored { events: Vec<StoredEvent> },
@@ -43,6 +46,8 @@ pub enum Change {
     FeedsChanged,
     /// Events were marked read.
     EventsRead,
+    /// Do not disturb was turned on or off.
+    DoNotDisturb { on: bool },
 }
 
 /// The handle on one data directory: its feeds, its events, and (once following) its live connections.
@@ -57,7 +62,11 @@ struct Shared {
     changes: broadcast::Sender<Change>,
     /// Wakes the follower to look at the feeds again right away (after an edit through this engine).
     feeds_edited: Notify,
+    /// Do not disturb: events are stored, nothing is shown. Mirrors the `do_not_disturb` setting.
+    quiet: Arc<AtomicBool>,
 }
+
+const DO_NOT_DISTURB: &str = "do_not_disturb";
 
 /// Where Tidings keeps its data unless told otherwise: `$XDG_DATA_HOME/tidings` on Linux.
 pub fn default_data_dir() -> Option<PathBuf> {
@@ -79,6 +88,7 @@ impl Engine {
                 store,
                 changes: broadcast::channel(CHANGES).0,
                 feeds_edited: Notify::new(),
+                quiet: Arc::new(AtomicBool::new(false)),
             }),
         })
     }
@@ -170,6 +180,56 @@ impl Engine {
             .await?;
         let _ = self.shared.changes.send(Change::EventsRead);
         Ok(changed)
+    }
+
+    /// Pause every feed.
+    pub async fn pause_all(&self) -> Result<usize, Error> {
+        self.edit(|store| Ok(store.set_all_paused(true)?)).await
+    }
+
+    /// Resume every paused, stopped or failed feed.
+    pub async fn resume_all(&self) -> Result<usize, Error> {
+        self.edit(|store| Ok(store.set_all_paused(false)?)).await
+    }
+
+    /// Unread events across every feed.
+    pub async fn unread_count(&self) -> Result<u64, Error> {
+        self.blocking(|store| Ok(store.unread_count()?)).await
+    }
+
+    /// One event by its sequence number.
+    pub async fn event(&self, seq: i64) -> Result<Option<StoredEvent>, Error> {
+        self.blocking(move |store| Ok(store.event(seq)?)).await
+    }
+
+    /// Connect to a feed without saving it and show its first events (the "Test" button).
+    pub async fn test_feed(&self, spec: FeedSpec) -> Result<Probe, Error> {
+        crate::probe::probe(&spec, 5, Duration::from_secs(5)).await
+    }
+
+    /// Turn do not disturb on or off: events are still stored, but nothing is shown.
+    pub async fn set_do_not_disturb(&self, on: bool) -> Result<(), Error> {
+        let value = if on { "on" } else { "off" };
+        self.blocking(move |store| Ok(store.set_setting(DO_NOT_DISTURB, value)?))
+            .await?;
+        self.shared.quiet.store(on, Ordering::Relaxed);
+        let _ = self.shared.changes.send(Change::DoNotDisturb { on });
+        Ok(())
+    }
+
+    /// Whether do not disturb is on.
+    pub async fn do_not_disturb(&self) -> Result<bool, Error> {
+        self.blocking(|store| Ok(store.setting(DO_NOT_DISTURB)?.as_deref() == Some("on")))
+            .await
+    }
+
+    /// Read do not disturb from the database (another process may have changed it).
+    pub(crate) fn refresh_do_not_disturb(&self) -> Result<(), Error> {
+        let on = self.shared.store.setting(DO_NOT_DISTURB)?.as_deref() == Some("on");
+        if self.shared.quiet.swap(on, Ordering::Relaxed) != on {
+            let _ = self.shared.changes.send(Change::DoNotDisturb { on });
+        }
+        Ok(())
     }
 
     /// Start following every feed that is not paused, stopped or failed. Fails when another process

@@ -5,14 +5,18 @@
 //! notification service never holds up a feed. Without a service (a headless box), it says so once in the
 //! log and keeps going; events are stored either way.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
-use super::Notification;
 use super::text::{clean, escape_markup};
+use super::{ClickHandler, Notification};
 
 /// Notifications waiting to be shown; past this, new ones are dropped with a warning.
 const QUEUE: usize = 256;
+/// Notifications whose click is awaited at once (each holds a thread until it is clicked or closed).
+const CLICKABLE: usize = 16;
 
 /// The thread that talks to the notification service.
 pub struct Desktop {
@@ -21,12 +25,12 @@ pub struct Desktop {
 }
 
 impl Desktop {
-    /// Start the notification thread.
-    pub fn start() -> std::io::Result<Desktop> {
+    /// Start the notification thread; `on_click` is called when the user clicks a notification.
+    pub fn start(on_click: Option<ClickHandler>) -> std::io::Result<Desktop> {
         let (queue, inbox) = mpsc::sync_channel(QUEUE);
         let thread = std::thread::Builder::new()
             .name("tidings-notify".into())
-            .spawn(move || show_until_closed(inbox))?;
+            .spawn(move || show_until_closed(inbox, on_click))?;
         Ok(Desktop { queue, thread })
     }
 
@@ -50,10 +54,14 @@ impl Desktop {
     }
 }
 
-fn show_until_closed(inbox: mpsc::Receiver<Notification>) {
+fn show_until_closed(inbox: mpsc::Receiver<Notification>, on_click: Option<ClickHandler>) {
     let mut failing = false;
+    let watching = Arc::new(AtomicUsize::new(0));
     for notification in inbox {
-        match show(&notification) {
+        let clickable = on_click
+            .clone()
+            .filter(|_| watching.load(Ordering::Relaxed) < CLICKABLE);
+        match show(notification, clickable, &watching) {
             Ok(()) if failing => {
                 tracing::info!("desktop notifications work again");
                 failing = false;
@@ -70,12 +78,41 @@ fn show_until_closed(inbox: mpsc::Receiver<Notification>) {
     }
 }
 
-fn show(notification: &Notification) -> Result<(), notify_rust::error::Error> {
+fn show(
+    notification: Notification,
+    on_click: Option<ClickHandler>,
+    watching: &Arc<AtomicUsize>,
+) -> Result<(), notify_rust::error::Error> {
     let mut shown = notify_rust::Notification::new();
     shown
         .appname("Tidings")
         .summary(&clean(&notification.summary, false))
         // The body may be read as markup by the service: event text must stay text.
         .body(&escape_markup(&notification.body));
+    #[cfg(all(unix, not(target_os = "macos")))]
+    if let Some(on_click) = on_click {
+        shown.action("default", "Open");
+        let handle = shown.show()?;
+        let clicked = super::Clicked {
+            seqs: notification.seqs,
+            link: notification.link.filter(|link| super::text::is_web_link(link)),
+        };
+        watching.fetch_add(1, Ordering::Relaxed);
+        let watching = watching.clone();
+        let spawned = std::thread::Builder::new().name("tidings-click".into()).spawn(move || {
+            handle.wait_for_action(|action| {
+                if action == "default" {
+                    (on_click.0)(clicked);
+                }
+            });
+            watching.fetch_sub(1, Ordering::Relaxed);
+        });
+        if spawned.is_err() {
+            tracing::warn!("cannot wait for a click on a notification");
+        }
+        return Ok(());
+    }
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    drop((on_click, watching));
     shown.show().map(drop)
 }

@@ -12,6 +12,9 @@ pub mod desktop;
 pub mod fold;
 pub mod text;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -29,6 +32,23 @@ pub struct Notification {
     pub seqs: Vec<i64>,
 }
 
+/// What a click on a notification is about: its events, and the link it carried, if any (http or https only).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clicked {
+    pub seqs: Vec<i64>,
+    pub link: Option<String>,
+}
+
+/// Called on the notification thread when the user clicks a notification (where the service supports it).
+#[derive(Clone)]
+pub struct ClickHandler(pub Arc<dyn Fn(Clicked) + Send + Sync>);
+
+impl std::fmt::Debug for ClickHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ClickHandler")
+    }
+}
+
 /// Events that were just stored.
 #[derive(Debug)]
 pub struct Arrival {
@@ -42,13 +62,15 @@ const QUEUE: usize = 1024;
 
 /// Start the notifier; it ends when every sender is dropped, leaving events it did not raise yet
 /// unnotified in the store (raised after the next start if still recent).
+/// While `quiet` is set (do not disturb), nothing is shown: events are stored and marked as not notified.
 pub fn spawn(
     policy: fold::FoldPolicy,
     desktop: desktop::Desktop,
     writer: WriterHandle,
+    quiet: Arc<AtomicBool>,
 ) -> (mpsc::Sender<Arrival>, JoinHandle<()>) {
     let (sender, inbox) = mpsc::channel(QUEUE);
-    let task = tokio::spawn(notify_until_closed(policy, desktop, writer, inbox));
+    let task = tokio::spawn(notify_until_closed(policy, desktop, writer, quiet, inbox));
     (sender, task)
 }
 
@@ -56,6 +78,7 @@ async fn notify_until_closed(
     policy: fold::FoldPolicy,
     desktop: desktop::Desktop,
     writer: WriterHandle,
+    quiet: Arc<AtomicBool>,
     mut inbox: mpsc::Receiver<Arrival>,
 ) {
     let mut folder = fold::Folder::new(policy);
@@ -72,11 +95,19 @@ async fn notify_until_closed(
             continue;
         }
         let mut seqs = Vec::new();
+        let quiet = quiet.load(Ordering::Relaxed);
         for notification in raised {
             seqs.extend_from_slice(&notification.seqs);
-            desktop.show(notification);
+            if !quiet {
+                desktop.show(notification);
+            }
         }
-        writer.mark_notified(seqs, NotifyMark::Notified).await;
+        let mark = if quiet {
+            NotifyMark::Skipped
+        } else {
+            NotifyMark::Notified
+        };
+        writer.mark_notified(seqs, mark).await;
         folder.forget_old(tokio::time::Instant::now());
     }
     drop(writer);

@@ -31,6 +31,7 @@ pub struct NewEvent {
 
 /// An event as stored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoredEvent {
     /// The store's own sequence number: unique, increasing with arrival.
     pub seq: i64,
@@ -49,7 +50,9 @@ pub struct StoredEvent {
 }
 
 /// Which events to list, newest first.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EventQuery {
     /// Only this feed's events (by name).
     pub feed: Option<String>,
@@ -59,6 +62,7 @@ pub struct EventQuery {
     pub before_seq: Option<i64>,
     pub unread_only: bool,
     /// At most this many (0 means the default, 50).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub limit: usize,
 }
 

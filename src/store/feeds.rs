@@ -29,12 +29,12 @@ impl FeedRecord {
 
 /// What a list of feeds shows a person.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FeedStatus {
     pub id: i64,
     pub name: String,
     pub url: String,
     pub kind: FeedKind,
-    #[serde(flatten)]
     pub state: FeedState,
     pub last_event_id: Option<String>,
     pub unread: u64,
@@ -153,6 +153,45 @@ impl Store {
             return Err(Error::FeedNotFound(name.to_string()));
         }
         self.feed(name)
+    }
+
+    /// Pause or resume every feed; returns how many changed.
+    pub fn set_all_paused(&self, paused: bool) -> StoreResult<usize> {
+        let sql = if paused {
+            "UPDATE feeds SET paused = 1 WHERE paused = 0"
+        } else {
+            "UPDATE feeds SET paused = 0, halted = NULL, revision = revision + 1 WHERE paused = 1 OR halted IS NOT NULL"
+        };
+        self.with(|conn| conn.execute(sql, []))
+    }
+
+    /// Unread events across every feed.
+    pub fn unread_count(&self) -> StoreResult<u64> {
+        self.with(|conn| {
+            conn.query_row("SELECT count(*) FROM events WHERE read = 0", [], |row| {
+                row.get::<_, i64>(0)
+            })
+        })
+        .map(|n| n as u64)
+    }
+
+    /// A setting's value, if set.
+    pub fn setting(&self, key: &str) -> StoreResult<Option<String>> {
+        self.with(|conn| {
+            conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| row.get(0))
+                .optional()
+        })
+    }
+
+    /// Set a setting.
+    pub fn set_setting(&self, key: &str, value: &str) -> StoreResult<()> {
+        self.with(|conn| {
+            conn.execute(
+                "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![key, value],
+            )
+            .map(drop)
+        })
     }
 
     /// Forget every reported state (the engine starts or stops: nothing is connecting or live).

@@ -76,6 +76,10 @@ const MIGRATIONS: &[&str] = &[
         UPDATE meta SET value = value + 1 WHERE key = 'feeds_revision';
     END;
     "#,
+    // 2: settings shared by every face (do not disturb…).
+    r#"
+    CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    "#,
 ];
 
 /// The schema version this build writes.
