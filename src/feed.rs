@@ -14,6 +14,10 @@ use crate::error::Error;
 
 /// No bytes (events or comments) for this long means the connection is dead: reconnect.
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(90);
+/// How often a WebSocket feed pings its server, so a dead connection shows itself.
+pub const DEFAULT_PING_INTERVAL: Duration = Duration::from_secs(30);
+/// Where a feed asks for its cursor: in the URL's query or in a message sent after connecting.
+pub const CURSOR_PLACEHOLDER: &str = "{{cursor}}";
 
 /// A feed as the user typed it: nothing here is checked yet.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +29,21 @@ pub struct FeedSpec {
     pub headers: Vec<String>,
     /// Reconnect when nothing arrives for this long (default [`DEFAULT_STALL_TIMEOUT`]).
     pub stall_timeout: Option<Duration>,
+    /// WebSocket: messages sent after the connection opens, in order.
+    pub send: Vec<SendStep>,
+    /// Take each event's cursor (resume position) from its JSON data at this pointer, e.g. `/id`.
+    pub cursor_pointer: Option<String>,
+    /// WebSocket: ping this often (default [`DEFAULT_PING_INTERVAL`]).
+    pub ping_interval: Option<Duration>,
+}
+
+/// A message a WebSocket feed sends after connecting; `{{cursor}}` in it becomes the feed's cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendStep {
+    /// Wait for a server frame matching this regular expression before sending (`auth_required`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    pub text: String,
 }
 
 /// Which protocol a feed speaks, chosen from the URL's scheme.
@@ -34,6 +53,9 @@ pub struct FeedSpec {
 pub enum FeedKind {
     /// Server-Sent Events over `http://` or `https://`.
     Sse,
+    /// A WebSocket channel over `ws://` or `wss://`.
+    #[serde(rename = "websocket")]
+    WebSocket,
 }
 
 /// A validated feed configuration: the URL parses, the scheme is supported, every header is legal.
@@ -45,6 +67,47 @@ pub struct FeedConfig {
     pub headers: Vec<Header>,
     #[serde(with = "humantime_serde_secs")]
     pub stall_timeout: Duration,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub send: Vec<SendStep>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor_pointer: Option<String>,
+    #[serde(default = "default_ping_interval", with = "humantime_serde_secs")]
+    pub ping_interval: Duration,
+}
+
+fn default_ping_interval() -> Duration {
+    DEFAULT_PING_INTERVAL
+}
+
+impl FeedConfig {
+    /// The URL to connect to, with `{{cursor}}` in it replaced by the (percent-encoded) cursor.
+    pub fn url_for(&self, cursor: &str) -> Url {
+        let text = self.url.as_str();
+        let encoded_placeholder = "%7B%7Bcursor%7D%7D";
+        if !text.contains(CURSOR_PLACEHOLDER) && !text.contains(encoded_placeholder) {
+            return self.url.clone();
+        }
+        let cursor: String = url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
+        let text = text
+            .replace(CURSOR_PLACEHOLDER, &cursor)
+            .replace(encoded_placeholder, &cursor);
+        Url::parse(&text).unwrap_or_else(|_| self.url.clone())
+    }
+
+    /// The cursor of an event whose data is `data`, per `cursor_pointer` (None: no pointer, or not found).
+    pub fn cursor_in(&self, data: &str) -> Option<String> {
+        cursor_at(self.cursor_pointer.as_deref()?, data)
+    }
+}
+
+/// The text or number at JSON `pointer` in `data`, as an event's cursor.
+pub fn cursor_at(pointer: &str, data: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(data).ok()?;
+    match value.pointer(pointer)? {
+        serde_json::Value::String(text) if !text.is_empty() => Some(text.clone()),
+        serde_json::Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
 }
 
 /// One request header, kept as text so the configuration stays readable in the database.
@@ -99,15 +162,47 @@ impl FeedSpec {
         let url = parse_feed_url(&self.url)?;
         let kind = match url.scheme() {
             "http" | "https" => FeedKind::Sse,
+            "ws" | "wss" => FeedKind::WebSocket,
             other => {
                 return Err(Error::InvalidUrl {
                     url: self.url.clone(),
                     reason: format!(
-                        "the scheme `{other}` is not supported; use http:// or https:// for an event stream"
+                        "the scheme `{other}` is not supported; use http:// or https:// for an event stream, \
+                         ws:// or wss:// for a WebSocket"
                     ),
                 });
             }
         };
+        if kind == FeedKind::Sse && !self.send.is_empty() {
+            return Err(Error::InvalidSetting {
+                setting: "--send".into(),
+                reason: "messages can only be sent on a WebSocket (ws:// or wss://) feed".into(),
+            });
+        }
+        for step in &self.send {
+            if let Some(after) = &step.after {
+                regex::Regex::new(after).map_err(|e| Error::InvalidSetting {
+                    setting: format!("--send-after `{after}`"),
+                    reason: format!("not a valid regular expression: {e}"),
+                })?;
+            }
+        }
+        if let Some(pointer) = &self.cursor_pointer
+            && !pointer.is_empty()
+            && !pointer.starts_with('/')
+        {
+            return Err(Error::InvalidSetting {
+                setting: format!("--cursor-pointer `{pointer}`"),
+                reason: "a JSON pointer starts with `/`, e.g. /id".into(),
+            });
+        }
+        let ping_interval = self.ping_interval.unwrap_or(DEFAULT_PING_INTERVAL);
+        if ping_interval < Duration::from_secs(1) {
+            return Err(Error::InvalidSetting {
+                setting: "ping interval".into(),
+                reason: "it must be at least 1 second".into(),
+            });
+        }
         let name = match &self.name {
             Some(name) => validate_name(name)?,
             None => name_from_url(&url),
@@ -130,6 +225,9 @@ impl FeedSpec {
             url,
             headers,
             stall_timeout,
+            send: self.send.clone(),
+            cursor_pointer: self.cursor_pointer.clone().filter(|p| !p.is_empty()),
+            ping_interval,
         })
     }
 }
@@ -294,6 +392,7 @@ mod tests {
         let err = spec("example.com/events").validate().unwrap_err().to_string();
         assert!(err.contains("no scheme"), "{err}");
         let err = spec("ftp://example.com/x").validate().unwrap_err().to_string();
+        assert!(err.contains("ws:// or wss://"), "{err}");
         assert!(err.contains("`ftp` is not supported"), "{err}");
     }
 
@@ -308,6 +407,58 @@ mod tests {
         s.headers = vec!["X-Trace:  42 ".into()];
         let config = s.validate().unwrap();
         assert_eq!(config.headers[0].value, "42");
+    }
+
+    #[test]
+    fn the_cursor_goes_into_the_url_where_the_feed_asks_for_it() {
+        let config = spec("https://ntfy.example/alerts/sse?since={{cursor}}")
+            .validate()
+            .unwrap();
+        assert_eq!(
+            config.url_for("abc 1").as_str(),
+            "https://ntfy.example/alerts/sse?since=abc+1"
+        );
+        let plain = spec("https://example.com/events").validate().unwrap();
+        assert_eq!(plain.url_for("7").as_str(), "https://example.com/events");
+    }
+
+    #[test]
+    fn the_cursor_pointer_reads_strings_and_numbers() {
+        let mut s = spec("wss://example.com/ws");
+        s.cursor_pointer = Some("/id".into());
+        let config = s.validate().unwrap();
+        assert_eq!(config.cursor_in(r#"{"id":"x1"}"#).as_deref(), Some("x1"));
+        assert_eq!(config.cursor_in(r#"{"id":42}"#).as_deref(), Some("42"));
+        assert_eq!(config.cursor_in(r#"{"other":1}"#), None);
+        assert_eq!(config.cursor_in("not json"), None);
+        s.cursor_pointer = Some("id".into());
+        assert!(s.validate().unwrap_err().to_string().contains("starts with `/`"));
+    }
+
+    #[test]
+    fn messages_are_only_sent_on_websockets_and_waits_must_be_valid_regexes() {
+        let mut s = spec("https://example.com/events");
+        s.send = vec![SendStep {
+            after: None,
+            text: "hi".into(),
+        }];
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("only be sent on a WebSocket")
+        );
+        let mut s = spec("ws://example.com/ws");
+        s.send = vec![SendStep {
+            after: Some("(".into()),
+            text: "hi".into(),
+        }];
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("not a valid regular expression")
+        );
     }
 
     #[test]

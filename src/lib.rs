@@ -5,6 +5,7 @@
 //! - [`sse`]: Server-Sent Events. [`sse::parser`] turns bytes into events and does no I/O;
 //!   [`sse::connection`] speaks HTTP to a feed and applies the status and Content-Type policy.
 //! - [`source`]: one connection to a feed whatever its protocol, and how its failures are judged.
+//! - [`websocket`]: WebSocket channels: handshake, messages to send, liveness, close codes.
 //! - [`supervisor`]: follows one feed: connect, hand bursts on, reconnect with [`backoff`].
 //! - [`store`]: the SQLite database: feeds, cursors, events (exactly once), full-text search.
 //! - [`notify`]: payloads as safe text, folding bursts into summaries, desktop notifications.
@@ -24,6 +25,7 @@ pub mod source;
 pub mod sse;
 pub mod store;
 pub mod supervisor;
+pub mod websocket;
 
 pub use engine::{Change, Engine, FollowOptions, Following};
 pub use error::Error;

@@ -2,13 +2,15 @@
 //!
 //! [`Connection`] opens a feed from its [`FeedConfig`] and a resume cursor, then yields bursts of
 //! [`Dispatch`]es until the stream ends or fails. How a failure is handled (retry, give up, stop) is decided
-//! here as a [`Failure`]; the supervisor only acts on it. Server-Sent Events is the one kind today; a
-//! WebSocket source becomes a second variant of [`Connection`].
+//! here as a [`Failure`]; the supervisor only acts on it. Two kinds: Server-Sent Events
+//! ([`crate::sse::connection`]) and WebSocket channels ([`crate::websocket`]). A feed that names a cursor
+//! pointer gets each event's id (its cursor, and its key for storing it once) from the event's JSON data.
 
 use std::time::Duration;
 
-use crate::feed::{FeedConfig, FeedKind};
+use crate::feed::{FeedConfig, FeedKind, cursor_at};
 use crate::sse::connection::{Limits, SseConnection};
+use crate::websocket::WsConnection;
 
 pub use crate::sse::parser::{Dispatch, Event};
 
@@ -44,8 +46,15 @@ impl Failure {
 }
 
 /// An open connection to a feed.
-pub enum Connection {
+pub struct Connection {
+    kind: Kind,
+    /// Where each event's cursor comes from when the feed names a JSON pointer (`--cursor-pointer /id`).
+    cursor_pointer: Option<String>,
+}
+
+enum Kind {
     Sse(SseConnection),
+    WebSocket(WsConnection),
 }
 
 impl Connection {
@@ -56,25 +65,41 @@ impl Connection {
         cursor: &str,
         limits: &Limits,
     ) -> Result<Connection, Failure> {
-        match config.kind {
-            FeedKind::Sse => SseConnection::open(client, config, cursor, limits)
-                .await
-                .map(Connection::Sse),
-        }
+        let kind = match config.kind {
+            FeedKind::Sse => Kind::Sse(SseConnection::open(client, config, cursor, limits).await?),
+            FeedKind::WebSocket => Kind::WebSocket(WsConnection::open(config, cursor, limits).await?),
+        };
+        Ok(Connection {
+            kind,
+            cursor_pointer: config.cursor_pointer.clone(),
+        })
     }
 
     /// The next burst: every item that arrived in what could be read at once (may be empty when only
     /// comments or keep-alives came). `Ok(None)` when the server closed the stream cleanly.
     pub async fn next(&mut self) -> Result<Option<Vec<Dispatch>>, Failure> {
-        match self {
-            Connection::Sse(sse) => sse.next().await,
+        let mut items = match &mut self.kind {
+            Kind::Sse(sse) => sse.next().await?,
+            Kind::WebSocket(ws) => ws.next().await?,
+        };
+        if let (Some(pointer), Some(items)) = (&self.cursor_pointer, items.as_mut()) {
+            for item in items.iter_mut() {
+                if let Dispatch::Event(event) = item
+                    && let Some(cursor) = cursor_at(pointer, &event.data)
+                {
+                    event.id = cursor;
+                    event.id_in_block = true;
+                }
+            }
         }
+        Ok(items)
     }
 
     /// The server's requested reconnection delay (SSE `retry:`), if it sent one.
     pub fn reconnection_time(&self) -> Option<Duration> {
-        match self {
-            Connection::Sse(sse) => sse.reconnection_time(),
+        match &self.kind {
+            Kind::Sse(sse) => sse.reconnection_time(),
+            Kind::WebSocket(_) => None,
         }
     }
 }

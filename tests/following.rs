@@ -7,95 +7,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use support::follower::{Follower, ids};
 use support::server::{Conn, Server};
 use support::wait_until;
 use tidings::feed::FeedSpec;
 use tidings::sse::connection::Limits;
-use tidings::store::events::EventQuery;
-use tidings::{Engine, FeedState, FollowOptions, Following};
+use tidings::{Engine, FeedState, FollowOptions};
 
 const WAIT: Duration = Duration::from_secs(15);
-
-struct Follower {
-    engine: Engine,
-    following: Option<Following>,
-    _dir: tempfile::TempDir,
-}
-
-impl Follower {
-    async fn start(limits: Limits) -> Follower {
-        let dir = tempfile::tempdir().unwrap();
-        let engine = Engine::open(dir.path()).unwrap();
-        let options = FollowOptions {
-            notifications: false,
-            limits,
-            ..FollowOptions::default()
-        };
-        let following = engine.follow(options).await.unwrap();
-        Follower {
-            engine,
-            following: Some(following),
-            _dir: dir,
-        }
-    }
-
-    async fn add(&self, url: &str, stall: Option<Duration>) {
-        let spec = FeedSpec {
-            url: url.into(),
-            name: Some("feed".into()),
-            headers: vec![],
-            stall_timeout: stall,
-        };
-        self.engine.add_feed(spec).await.unwrap();
-    }
-
-    /// (event id, data) of every stored event, oldest first.
-    fn stored(&self) -> Vec<(Option<String>, String)> {
-        let query = EventQuery {
-            limit: 10_000,
-            ..EventQuery::default()
-        };
-        let mut events = self.engine.store().events(&query).unwrap();
-        events.reverse();
-        events.into_iter().map(|e| (e.event_id, e.data)).collect()
-    }
-
-    async fn wait_stored(&self, n: usize) -> Vec<(Option<String>, String)> {
-        wait_until(WAIT, &format!("{n} stored events"), || {
-            let stored = self.stored();
-            (stored.len() >= n).then_some(stored)
-        })
-        .await
-    }
-
-    async fn wait_state(&self, label: &str) -> FeedState {
-        let mut last = None;
-        let found = tokio::time::timeout(WAIT, async {
-            loop {
-                let feeds = self.engine.feeds().await.unwrap();
-                if let Some(feed) = feeds.first() {
-                    if feed.state.label() == label {
-                        return feed.state.clone();
-                    }
-                    last = Some(feed.state.clone());
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        })
-        .await;
-        found.unwrap_or_else(|_| panic!("the feed never became {label}; last state {last:?}"))
-    }
-
-    async fn stop(mut self) {
-        if let Some(following) = self.following.take() {
-            following.shutdown().await;
-        }
-    }
-}
-
-fn ids(stored: &[(Option<String>, String)]) -> Vec<&str> {
-    stored.iter().map(|(id, _)| id.as_deref().unwrap_or("-")).collect()
-}
 
 #[tokio::test]
 async fn resumes_after_a_clean_close_with_last_event_id() {

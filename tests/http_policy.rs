@@ -14,7 +14,7 @@ fn config(url: &str, headers: &[&str]) -> FeedConfig {
         url: url.into(),
         name: Some("policy".into()),
         headers: headers.iter().map(|h| h.to_string()).collect(),
-        stall_timeout: None,
+        ..FeedSpec::default()
     }
     .validate()
     .unwrap()

@@ -50,6 +50,7 @@ pub async fn feed(engine: &Engine, command: FeedCommand) -> Result<ExitCode, Err
                 name: args.name,
                 headers: args.headers,
                 stall_timeout: args.stall_timeout,
+                ..FeedSpec::default()
             };
             let record = engine.add_feed(spec).await?;
             println!("{}", record.config.name);

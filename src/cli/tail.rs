@@ -52,6 +52,7 @@ pub async fn tail(args: TailArgs) -> Result<ExitCode, Error> {
         name: Some("tail".into()),
         headers: args.headers,
         stall_timeout: args.stall_timeout,
+        ..FeedSpec::default()
     }
     .validate()?;
     let client = http_client().map_err(|e| Error::Startup(format!("cannot set up HTTP: {e}")))?;

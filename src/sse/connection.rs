@@ -73,7 +73,7 @@ pub struct SseConnection {
 impl SseConnection {
     /// Send the request, follow redirects, and check that a live event stream answered.
     pub async fn open(client: &Client, config: &FeedConfig, cursor: &str, limits: &Limits) -> Result<Self, Failure> {
-        let mut url = config.url.clone();
+        let mut url = config.url_for(cursor);
         let mut headers = request_headers(config, cursor);
         for _ in 0..=MAX_REDIRECTS {
             let request = client.get(url.clone()).headers(headers.clone()).send();

@@ -4,7 +4,9 @@
 #![allow(dead_code)]
 
 pub mod dbus;
+pub mod follower;
 pub mod server;
+pub mod ws;
 
 use std::path::Path;
 use std::time::Duration;

@@ -1,0 +1,249 @@
+//! One WebSocket channel: the handshake, the messages a feed sends after connecting, liveness, and how close
+//! codes are judged.
+//!
+//! - Handshake: the feed's headers go on the upgrade request; 401, 403 and 404 fail the feed, other refusals
+//!   and network errors are retried.
+//! - After connecting, the feed's [`SendStep`]s go out in order; a step with `after` first waits for a server
+//!   frame matching its regular expression (Home Assistant sends `auth_required` before it takes `auth`).
+//!   `{{cursor}}` in a message becomes the feed's cursor. Frames that arrive before the last step are
+//!   handshake, not events.
+//! - Every message after that is an event: text as is, binary as base64 (type `binary`).
+//! - Liveness: a ping every `ping_interval`; no frame at all (a pong included) for the stall timeout means a
+//!   dead connection. Pongs to the server's pings are flushed at once.
+//! - Close codes: 1000 and 1001 end the stream cleanly (reconnect); 1006, 1011, 1012, 1013 and 1014 are
+//!   retried; policy closes (1008, 4000–4999) and the rest fail the feed with the code and reason.
+
+use std::time::Duration;
+
+use base64::Engine as _;
+use futures_util::{SinkExt, StreamExt};
+use regex::Regex;
+use tokio::net::TcpStream;
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{self, Message};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::feed::{CURSOR_PLACEHOLDER, FeedConfig};
+use crate::source::{Dispatch, Event, Failure};
+use crate::sse::connection::Limits;
+
+type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// An open WebSocket channel.
+pub struct WsConnection {
+    socket: Socket,
+    stall_timeout: Duration,
+    ping: tokio::time::Interval,
+    /// When the last frame of any kind arrived: silence is measured from here, not from the last ping.
+    last_frame: Instant,
+}
+
+impl WsConnection {
+    /// Connect, then send the feed's messages (waiting where a step asks to).
+    pub async fn open(config: &FeedConfig, cursor: &str, limits: &Limits) -> Result<Self, Failure> {
+        let url = config.url_for(cursor);
+        let mut request = url.as_str().into_client_request().map_err(|e| Failure::Fatal {
+            message: format!("cannot make a WebSocket request for this URL: {e}"),
+        })?;
+        for header in &config.headers {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(header.name.as_bytes()),
+                HeaderValue::from_str(&header.value),
+            ) {
+                request.headers_mut().append(name, value);
+            }
+        }
+        let settings = WebSocketConfig::default()
+            .max_message_size(Some(limits.max_event_bytes))
+            .max_frame_size(Some(limits.max_event_bytes));
+        let connect = tokio_tungstenite::connect_async_with_config(request, Some(settings), true);
+        let (socket, _) = match tokio::time::timeout(limits.header_timeout, connect).await {
+            Err(_) => {
+                return Err(Failure::retry(format!(
+                    "the server did not complete the WebSocket handshake within {} s",
+                    limits.header_timeout.as_secs()
+                )));
+            }
+            Ok(Err(error)) => return Err(handshake_failure(error)),
+            Ok(Ok(connected)) => connected,
+        };
+        let mut ping = tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
+        ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut connection = WsConnection {
+            socket,
+            stall_timeout: config.stall_timeout,
+            ping,
+            last_frame: Instant::now(),
+        };
+        connection.send_steps(config, cursor, limits.header_timeout).await?;
+        Ok(connection)
+    }
+
+    async fn send_steps(&mut self, config: &FeedConfig, cursor: &str, wait: Duration) -> Result<(), Failure> {
+        for step in &config.send {
+            if let Some(pattern) = &step.after {
+                let pattern = Regex::new(pattern).map_err(|e| Failure::Fatal {
+                    message: format!("invalid --send-after pattern: {e}"),
+                })?;
+                self.wait_for(&pattern, wait).await?;
+            }
+            let text = step.text.replace(CURSOR_PLACEHOLDER, cursor);
+            self.socket
+                .send(Message::text(text))
+                .await
+                .map_err(|e| Failure::retry(format!("cannot send to the WebSocket: {}", describe(&e))))?;
+        }
+        Ok(())
+    }
+
+    /// Read handshake frames until one matches `pattern`.
+    async fn wait_for(&mut self, pattern: &Regex, wait: Duration) -> Result<(), Failure> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.socket.next())
+                .await
+                .map_err(|_| {
+                    Failure::retry(format!(
+                        "the server sent nothing matching `{pattern}` within {} s",
+                        wait.as_secs()
+                    ))
+                })?;
+            match frame {
+                Some(Ok(Message::Text(text))) if pattern.is_match(&text) => return Ok(()),
+                Some(Ok(Message::Close(frame))) => return Err(closed(frame)),
+                Some(Ok(Message::Ping(_))) => self.flush().await?,
+                Some(Ok(other)) => tracing::debug!("handshake frame ignored: {} bytes", other.len()),
+                Some(Err(error)) => return Err(read_failure(error)),
+                None => return Err(Failure::retry("the server closed the WebSocket during the handshake")),
+            }
+        }
+    }
+
+    /// The next event(s); `Ok(None)` when the server closed cleanly (1000, 1001).
+    pub async fn next(&mut self) -> Result<Option<Vec<Dispatch>>, Failure> {
+        loop {
+            let silent_until = self.last_frame + self.stall_timeout;
+            let frame = tokio::select! {
+                frame = self.socket.next() => Ok(frame),
+                _ = tokio::time::sleep_until(silent_until) => Err(()),
+                _ = self.ping.tick() => {
+                    self.socket
+                        .send(Message::Ping(Default::default()))
+                        .await
+                        .map_err(|e| Failure::retry(format!("cannot ping the server: {}", describe(&e))))?;
+                    continue;
+                }
+            };
+            let message = match frame {
+                Err(_) => {
+                    return Err(Failure::retry(format!(
+                        "no frame and no pong for {} s; reconnecting",
+                        self.stall_timeout.as_secs()
+                    )));
+                }
+                Ok(None) => return Err(Failure::retry("the connection ended without a close frame (1006)")),
+                Ok(Some(Err(error))) => return Err(read_failure(error)),
+                Ok(Some(Ok(message))) => message,
+            };
+            self.last_frame = Instant::now();
+            match message {
+                Message::Text(text) => return Ok(Some(vec![event("message", text.as_str().to_string())])),
+                Message::Binary(bytes) => {
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+                    return Ok(Some(vec![event("binary", encoded)]));
+                }
+                Message::Ping(_) => self.flush().await?,
+                Message::Pong(_) | Message::Frame(_) => {}
+                Message::Close(frame) => {
+                    return match frame.as_ref().map(|f| u16::from(f.code)) {
+                        None | Some(1000 | 1001) => Ok(None),
+                        Some(_) => Err(closed(frame)),
+                    };
+                }
+            }
+        }
+    }
+
+    /// Send queued control frames (the pong to a ping) now, even when idle.
+    async fn flush(&mut self) -> Result<(), Failure> {
+        self.socket
+            .flush()
+            .await
+            .map_err(|e| Failure::retry(format!("cannot answer the server's ping: {}", describe(&e))))
+    }
+}
+
+/// A message becomes an event; its id (cursor) is filled in by the caller from the feed's cursor pointer.
+fn event(event_type: &str, data: String) -> Dispatch {
+    Dispatch::Event(Event {
+        id: String::new(),
+        id_in_block: false,
+        event_type: event_type.to_string(),
+        data,
+    })
+}
+
+fn handshake_failure(error: tungstenite::Error) -> Failure {
+    match error {
+        tungstenite::Error::Http(response) => {
+            let status = response.status();
+            let said = match status.canonical_reason() {
+                Some(reason) => format!("HTTP {} {reason}", status.as_u16()),
+                None => format!("HTTP {}", status.as_u16()),
+            };
+            match status.as_u16() {
+                401 | 403 => Failure::Fatal {
+                    message: format!(
+                        "the server refused the WebSocket ({said}); check the feed's credentials (its -H headers)"
+                    ),
+                },
+                404 | 410 => Failure::Fatal {
+                    message: format!("the server has no WebSocket at this URL ({said}); check the URL"),
+                },
+                408 | 429 | 500..=599 => Failure::retry(format!("the server refused the WebSocket ({said})")),
+                _ => Failure::Fatal {
+                    message: format!("the server answered {said} instead of opening a WebSocket; check the URL"),
+                },
+            }
+        }
+        other => Failure::retry(format!("cannot connect: {}", describe(&other))),
+    }
+}
+
+fn read_failure(error: tungstenite::Error) -> Failure {
+    match error {
+        tungstenite::Error::Capacity(capacity) => Failure::retry(format!(
+            "a message larger than Tidings keeps in memory arrived ({capacity})"
+        )),
+        other => Failure::retry(format!("the connection broke: {}", describe(&other))),
+    }
+}
+
+/// How a close frame with a code other than 1000/1001 is judged.
+fn closed(frame: Option<CloseFrame>) -> Failure {
+    let Some(frame) = frame else {
+        return Failure::retry("the server closed the WebSocket without a code");
+    };
+    let code = u16::from(frame.code);
+    let reason = if frame.reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", frame.reason.as_str())
+    };
+    let message = format!("the server closed the WebSocket ({code}{reason})");
+    match code {
+        1000 | 1001 | 1006 | 1011 | 1012 | 1013 | 1014 => Failure::retry(message),
+        _ => Failure::Fatal { message },
+    }
+}
+
+fn describe(error: &tungstenite::Error) -> String {
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(source) = cause.source() {
+        cause = source;
+    }
+    cause.to_string()
+}
