@@ -22,7 +22,9 @@ fn burst(first_id: u64, size: u64) -> Vec<NewEvent> {
             title: format!("build #{id} of web passed"),
             body: "Build passed in 7m 22s".into(),
             link: None,
+            urgency: Default::default(),
             received_ms: 1_700_000_000_000,
+            notify: false,
         })
         .collect()
 }
@@ -51,7 +53,7 @@ fn store_bursts(c: &mut Criterion) {
                 let events = burst(next_id, size);
                 next_id += size;
                 let cursor = Some((next_id - 1).to_string());
-                let stored = runtime.block_on(handle.write_burst(feed_id, 0, events, cursor, false));
+                let stored = runtime.block_on(handle.write_burst(feed_id, 0, events, cursor));
                 black_box(stored.unwrap().len())
             })
         });

@@ -11,6 +11,9 @@ use reqwest::header::{HeaderName, HeaderValue};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::quiet::PriorityScale;
+use crate::rules::Rule;
+use crate::template::{Pointer, Subject, Template};
 
 /// No bytes (events or comments) for this long means the connection is dead: reconnect.
 pub const DEFAULT_STALL_TIMEOUT: Duration = Duration::from_secs(90);
@@ -35,6 +38,21 @@ pub struct FeedSpec {
     pub cursor_pointer: Option<String>,
     /// WebSocket: ping this often (default [`DEFAULT_PING_INTERVAL`]).
     pub ping_interval: Option<Duration>,
+    /// Templates over the event's JSON for what a notification shows (`{{/title}}`).
+    pub title: Option<String>,
+    pub body: Option<String>,
+    pub link: Option<String>,
+    pub priority: Option<String>,
+    /// How a priority becomes urgency: `LOW_MAX,CRITICAL_MIN`, e.g. `2,5` for ntfy.
+    pub priority_scale: Option<String>,
+    /// Events matching any of these are not stored at all (keep-alives, `open` events).
+    pub skip_when: Vec<String>,
+    /// When given, only events matching one of these are notified (all are stored).
+    pub notify_when: Vec<String>,
+    /// At most this many notifications a minute; the rest fold into one summary.
+    pub rate_limit: Option<u32>,
+    /// A program and its arguments run for each new event that passes the rules.
+    pub exec: Vec<String>,
 }
 
 /// A message a WebSocket feed sends after connecting; `{{cursor}}` in it becomes the feed's cursor.
@@ -59,7 +77,7 @@ pub enum FeedKind {
 }
 
 /// A validated feed configuration: the URL parses, the scheme is supported, every header is legal.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FeedConfig {
     pub name: String,
     pub kind: FeedKind,
@@ -73,6 +91,50 @@ pub struct FeedConfig {
     pub cursor_pointer: Option<String>,
     #[serde(default = "default_ping_interval", with = "humantime_serde_secs")]
     pub ping_interval: Duration,
+    #[serde(default, skip_serializing_if = "Mapping::is_empty")]
+    pub mapping: Mapping,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub skip_when: Vec<Rule>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notify_when: Vec<Rule>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exec: Vec<String>,
+}
+
+/// What a feed's notifications show, as templates over the event (each falls back to the default when
+/// it renders empty), and how its priority becomes urgency.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Mapping {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Template>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<Template>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<Template>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Template>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority_scale: Option<PriorityScale>,
+}
+
+impl Mapping {
+    pub fn is_empty(&self) -> bool {
+        *self == Mapping::default()
+    }
+}
+
+impl FeedConfig {
+    /// Whether an event is dropped before storing (`--skip-when`).
+    pub fn skips(&self, subject: &Subject<'_>) -> bool {
+        self.skip_when.iter().any(|rule| rule.matches(subject))
+    }
+
+    /// Whether a stored event is worth a notification (`--notify-when`; all are without rules).
+    pub fn wants_notification(&self, subject: &Subject<'_>) -> bool {
+        self.notify_when.is_empty() || self.notify_when.iter().any(|rule| rule.matches(subject))
+    }
 }
 
 fn default_ping_interval() -> Duration {
@@ -100,14 +162,13 @@ impl FeedConfig {
     }
 }
 
-/// The text or number at JSON `pointer` in `data`, as an event's cursor.
+/// The text or number at JSON `pointer` (`/id`, or `/payload#/id` inside JSON held in a string) in
+/// `data`, as an event's cursor.
 pub fn cursor_at(pointer: &str, data: &str) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_str(data).ok()?;
-    match value.pointer(pointer)? {
-        serde_json::Value::String(text) if !text.is_empty() => Some(text.clone()),
-        serde_json::Value::Number(number) => Some(number.to_string()),
-        _ => None,
-    }
+    let pointer = Pointer::parse(pointer).ok()?;
+    let subject = Subject::new("", "", data);
+    let text = pointer.text(&subject)?;
+    (!text.is_empty()).then(|| text.into_owned())
 }
 
 /// One request header, kept as text so the configuration stays readable in the database.
@@ -187,13 +248,62 @@ impl FeedSpec {
                 })?;
             }
         }
-        if let Some(pointer) = &self.cursor_pointer
-            && !pointer.is_empty()
-            && !pointer.starts_with('/')
-        {
+        if let Some(pointer) = self.cursor_pointer.as_deref().filter(|p| !p.is_empty()) {
+            Pointer::parse(pointer).map_err(|e| Error::InvalidSetting {
+                setting: "--cursor-pointer".into(),
+                reason: format!("{e}; a JSON pointer starts with `/`, e.g. /id"),
+            })?;
+        }
+        let template = |flag: &str, text: &Option<String>| -> Result<Option<Template>, Error> {
+            text.as_deref()
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    Template::parse(t).map_err(|e| Error::InvalidSetting {
+                        setting: flag.into(),
+                        reason: e.to_string(),
+                    })
+                })
+                .transpose()
+        };
+        let mapping = Mapping {
+            title: template("--title", &self.title)?,
+            body: template("--body", &self.body)?,
+            link: template("--link", &self.link)?,
+            priority: template("--priority", &self.priority)?,
+            priority_scale: self
+                .priority_scale
+                .as_deref()
+                .map(|scale| {
+                    scale.parse::<PriorityScale>().map_err(|e| Error::InvalidSetting {
+                        setting: "--priority-scale".into(),
+                        reason: e.to_string(),
+                    })
+                })
+                .transpose()?,
+        };
+        let rules = |flag: &str, texts: &[String]| -> Result<Vec<Rule>, Error> {
+            texts
+                .iter()
+                .map(|text| {
+                    Rule::parse(text).map_err(|e| Error::InvalidSetting {
+                        setting: flag.into(),
+                        reason: e.to_string(),
+                    })
+                })
+                .collect()
+        };
+        let skip_when = rules("--skip-when", &self.skip_when)?;
+        let notify_when = rules("--notify-when", &self.notify_when)?;
+        if self.rate_limit == Some(0) {
             return Err(Error::InvalidSetting {
-                setting: format!("--cursor-pointer `{pointer}`"),
-                reason: "a JSON pointer starts with `/`, e.g. /id".into(),
+                setting: "--rate-limit".into(),
+                reason: "it must be at least 1 notification a minute (mute the feed to have none)".into(),
+            });
+        }
+        if self.exec.first().is_some_and(|program| program.trim().is_empty()) {
+            return Err(Error::InvalidSetting {
+                setting: "--exec".into(),
+                reason: "it needs a program to run".into(),
             });
         }
         let ping_interval = self.ping_interval.unwrap_or(DEFAULT_PING_INTERVAL);
@@ -228,6 +338,11 @@ impl FeedSpec {
             send: self.send.clone(),
             cursor_pointer: self.cursor_pointer.clone().filter(|p| !p.is_empty()),
             ping_interval,
+            mapping,
+            skip_when,
+            notify_when,
+            rate_limit: self.rate_limit,
+            exec: self.exec.clone(),
         })
     }
 }
@@ -433,6 +548,12 @@ mod tests {
         assert_eq!(config.cursor_in("not json"), None);
         s.cursor_pointer = Some("id".into());
         assert!(s.validate().unwrap_err().to_string().contains("starts with `/`"));
+        s.cursor_pointer = Some("/payload#/id".into());
+        let nested = s.validate().unwrap();
+        assert_eq!(
+            nested.cursor_in(r#"{"payload":"{\"id\":\"109\"}"}"#).as_deref(),
+            Some("109")
+        );
     }
 
     #[test]
@@ -459,6 +580,25 @@ mod tests {
                 .to_string()
                 .contains("not a valid regular expression")
         );
+    }
+
+    #[test]
+    fn mistakes_in_templates_and_rules_are_refused_with_the_flag_named() {
+        let mut s = spec("https://example.com/e");
+        s.title = Some("{{/title".into());
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.starts_with("invalid --title:"), "{err}");
+        let mut s = spec("https://example.com/e");
+        s.skip_when = vec!["/priority >".into()];
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.starts_with("invalid --skip-when:"), "{err}");
+        let mut s = spec("https://example.com/e");
+        s.skip_when = vec![r#"type == "keepalive""#.into()];
+        s.notify_when = vec!["/priority >= 4".into()];
+        let config = s.validate().unwrap();
+        assert!(config.skips(&Subject::new("f", "keepalive", "")));
+        assert!(!config.wants_notification(&Subject::new("f", "message", r#"{"priority":3}"#)));
+        assert!(config.wants_notification(&Subject::new("f", "message", r#"{"priority":"5"}"#)));
     }
 
     #[test]

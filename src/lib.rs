@@ -9,6 +9,10 @@
 //! - [`supervisor`]: follows one feed: connect, hand bursts on, reconnect with [`backoff`].
 //! - [`store`]: the SQLite database: feeds, cursors, events (exactly once), full-text search.
 //! - [`notify`]: payloads as safe text, folding bursts into summaries, desktop notifications.
+//! - [`template`]: notification templates over JSON pointers (`{{/title ?? type}}`); the event rules also read.
+//! - [`rules`]: `--skip-when` / `--notify-when` conditions, parsed once with errors that point at the mistake.
+//! - [`quiet`]: quiet hours, priority to urgency, do not disturb; the clock is passed in, never read.
+//! - [`exec`]: running a feed's `--exec` program for each new event, bounded and never through a shell.
 //! - [`engine`]: the one handle every face uses (CLI, desktop app, tests).
 //! - [`probe`]: trying a feed before saving it.
 //! - [`demo`]: a demo SSE feed served on loopback, so a newcomer sees events without a server of their own.
@@ -18,13 +22,17 @@ pub mod backoff;
 pub mod demo;
 pub mod engine;
 pub mod error;
+pub mod exec;
 pub mod feed;
 pub mod notify;
 pub mod probe;
+pub mod quiet;
+pub mod rules;
 pub mod source;
 pub mod sse;
 pub mod store;
 pub mod supervisor;
+pub mod template;
 pub mod websocket;
 
 pub use engine::{Change, Engine, FollowOptions, Following};

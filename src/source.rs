@@ -52,9 +52,10 @@ pub struct Connection {
     cursor_pointer: Option<String>,
 }
 
+/// Boxed: the two connections differ a lot in size, and there is one per feed.
 enum Kind {
-    Sse(SseConnection),
-    WebSocket(WsConnection),
+    Sse(Box<SseConnection>),
+    WebSocket(Box<WsConnection>),
 }
 
 impl Connection {
@@ -66,8 +67,8 @@ impl Connection {
         limits: &Limits,
     ) -> Result<Connection, Failure> {
         let kind = match config.kind {
-            FeedKind::Sse => Kind::Sse(SseConnection::open(client, config, cursor, limits).await?),
-            FeedKind::WebSocket => Kind::WebSocket(WsConnection::open(config, cursor, limits).await?),
+            FeedKind::Sse => Kind::Sse(Box::new(SseConnection::open(client, config, cursor, limits).await?)),
+            FeedKind::WebSocket => Kind::WebSocket(Box::new(WsConnection::open(config, cursor, limits).await?)),
         };
         Ok(Connection {
             kind,

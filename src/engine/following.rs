@@ -17,14 +17,17 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Change, Engine, FEEDS_POLL, lock};
 use crate::error::Error;
+use crate::exec::Hooks;
+use crate::feed::FeedConfig;
 use crate::feed::FeedState;
-use crate::notify::{self, Arrival, ClickHandler, desktop::Desktop, fold::FoldPolicy, text::present};
+use crate::notify::{self, Arrival, ClickHandler, desktop::Desktop, fold::FoldPolicy, text::present_mapped};
 use crate::source::Dispatch;
 use crate::sse::connection::{Limits, http_client};
 use crate::store::events::{NewEvent, NotifyMark};
 use crate::store::feeds::FeedRecord;
 use crate::store::writer::{self, WriterHandle};
 use crate::supervisor::{self, Burst, Downstream, Follow, now_ms};
+use crate::template::Subject;
 
 /// Events that arrive this soon after a connection opens may be a backlog: they are gathered for a
 /// catch-up summary rather than raised one by one.
@@ -77,6 +80,7 @@ struct Context {
     client: reqwest::Client,
     writer: WriterHandle,
     notifier: Option<mpsc::Sender<Arrival>>,
+    hooks: Hooks,
     limits: Limits,
 }
 
@@ -87,15 +91,15 @@ pub(super) async fn start(engine: Engine, options: FollowOptions) -> Result<Foll
         .map_err(|e| Error::Internal(e.to_string()))??;
     let store = engine.store().clone();
     store.clear_reported_states()?;
-    engine.refresh_do_not_disturb()?;
+    engine.refresh_silence()?;
     let (writer, writer_thread) = writer::spawn(store.path())?;
     let client = http_client().map_err(|e| Error::Startup(format!("cannot set up HTTP: {e}")))?;
 
     let (notifier, notifier_task) = if options.notifications {
         let desktop = Desktop::start(options.on_click.clone())
             .map_err(|e| Error::Startup(format!("cannot start notifications: {e}")))?;
-        let quiet = engine.shared.quiet.clone();
-        let (sender, task) = notify::spawn(options.fold.clone(), desktop, writer.clone(), quiet);
+        let silence = engine.shared.silence.clone();
+        let (sender, task) = notify::spawn(options.fold.clone(), desktop, writer.clone(), silence);
         let recent_ms = now_ms() - options.recent.as_millis() as i64;
         let left_over = store.take_unnotified(recent_ms)?;
         if !left_over.is_empty() {
@@ -103,6 +107,7 @@ pub(super) async fn start(engine: Engine, options: FollowOptions) -> Result<Foll
                 .send(Arrival {
                     events: left_over,
                     catch_up: true,
+                    rate_limit: None,
                 })
                 .await;
         }
@@ -120,6 +125,7 @@ pub(super) async fn start(engine: Engine, options: FollowOptions) -> Result<Foll
         client,
         writer,
         notifier,
+        hooks: Hooks::default(),
         limits: options.limits,
     });
     let stop = shutdown.clone();
@@ -169,7 +175,7 @@ async fn reconcile_until(context: Arc<Context>, shutdown: CancellationToken) {
             Err(_) => None,
         };
         let engine = context.engine.clone();
-        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || engine.refresh_do_not_disturb()).await {
+        if let Ok(Err(e)) = tokio::task::spawn_blocking(move || engine.refresh_silence()).await {
             tracing::warn!("cannot read the settings: {e}");
         }
         let some_task_ended = running.values().any(|r| r.task.is_finished());
@@ -241,6 +247,7 @@ async fn follow_feed(context: Arc<Context>, record: FeedRecord, cursor: String, 
         context: &context,
         feed_id: record.id,
         name: &record.config.name,
+        config: &record.config,
     };
     let params = Follow {
         client: &context.client,
@@ -259,10 +266,12 @@ struct StoreDownstream<'a> {
     context: &'a Context,
     feed_id: i64,
     name: &'a str,
+    config: &'a FeedConfig,
 }
 
 impl Downstream for StoreDownstream<'_> {
     async fn deliver(&mut self, burst: Burst) -> Result<(), String> {
+        let notifications = self.context.notifier.is_some();
         let events: Vec<NewEvent> = burst
             .items
             .into_iter()
@@ -270,9 +279,15 @@ impl Downstream for StoreDownstream<'_> {
                 Dispatch::Event(event) => Some(event),
                 Dispatch::IdOnly(_) => None,
             })
-            .map(|event| {
-                let shown = present(self.name, &event.event_type, &event.data);
-                NewEvent {
+            .filter_map(|event| {
+                let subject = Subject::new(self.name, &event.event_type, &event.data);
+                if self.config.skips(&subject) {
+                    return None;
+                }
+                let shown = present_mapped(&self.config.mapping, &subject);
+                let notify = notifications && self.config.wants_notification(&subject);
+                drop(subject);
+                Some(NewEvent {
                     event_id: (!event.id.is_empty()).then_some(event.id),
                     id_in_block: event.id_in_block,
                     event_type: event.event_type,
@@ -280,8 +295,10 @@ impl Downstream for StoreDownstream<'_> {
                     title: shown.title,
                     body: shown.body,
                     link: shown.link,
+                    urgency: shown.urgency,
                     received_ms: burst.received_ms,
-                }
+                    notify,
+                })
             })
             .collect();
         if events.is_empty() && !burst.cursor_moved {
@@ -291,23 +308,29 @@ impl Downstream for StoreDownstream<'_> {
         let stored = self
             .context
             .writer
-            .write_burst(
-                self.feed_id,
-                burst.connected_ms,
-                events,
-                cursor,
-                self.context.notifier.is_some(),
-            )
+            .write_burst(self.feed_id, burst.connected_ms, events, cursor)
             .await
             .map_err(|e| e.to_string())?;
         if stored.is_empty() {
             return Ok(());
         }
-        if let Some(notifier) = &self.context.notifier {
+        let passing: Vec<_> = stored
+            .iter()
+            .filter(|e| {
+                self.config
+                    .wants_notification(&Subject::new(self.name, &e.event_type, &e.data))
+            })
+            .cloned()
+            .collect();
+        for event in &passing {
+            self.context.hooks.run(&self.config.exec, event);
+        }
+        if let Some(notifier) = self.context.notifier.as_ref().filter(|_| !passing.is_empty()) {
             let catch_up = burst.received_ms - burst.connected_ms < CATCH_UP.as_millis() as i64;
             let arrival = Arrival {
-                events: stored.clone(),
+                events: passing,
                 catch_up,
+                rate_limit: self.config.rate_limit,
             };
             if notifier.try_send(arrival).is_err() {
                 tracing::warn!(feed = %self.name, "notifications are falling behind; some were skipped");

@@ -9,8 +9,7 @@ mod following;
 mod lock;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -20,7 +19,9 @@ pub use following::{FollowOptions, Following};
 
 use crate::error::Error;
 use crate::feed::{FeedSpec, FeedState};
+use crate::notify::Silence;
 use crate::probe::Probe;
+use crate::quiet::QuietHours;
 use crate::store::Store;
 use crate::store::events::{EventQuery, StoredEvent};
 use crate::store::feeds::{FeedRecord, FeedStatus};
@@ -62,11 +63,13 @@ struct Shared {
     changes: broadcast::Sender<Change>,
     /// Wakes the follower to look at the feeds again right away (after an edit through this engine).
     feeds_edited: Notify,
-    /// Do not disturb: events are stored, nothing is shown. Mirrors the `do_not_disturb` setting.
-    quiet: Arc<AtomicBool>,
+    /// What holds notifications back now; mirrors the settings and the feeds' mute and snooze, which
+    /// another process may change (re-read every second while following).
+    silence: Arc<RwLock<Silence>>,
 }
 
 const DO_NOT_DISTURB: &str = "do_not_disturb";
+const QUIET_HOURS: &str = "quiet_hours";
 
 /// Where Tidings keeps its data unless told otherwise: `$XDG_DATA_HOME/tidings` on Linux.
 pub fn default_data_dir() -> Option<PathBuf> {
@@ -88,7 +91,7 @@ impl Engine {
                 store,
                 changes: broadcast::channel(CHANGES).0,
                 feeds_edited: Notify::new(),
-                quiet: Arc::new(AtomicBool::new(false)),
+                silence: Arc::new(RwLock::new(Silence::default())),
             }),
         })
     }
@@ -207,14 +210,12 @@ impl Engine {
         crate::probe::probe(&spec, 5, Duration::from_secs(5)).await
     }
 
-    /// Turn do not disturb on or off: events are still stored, but nothing is shown.
+    /// Turn do not disturb on or off: events are still stored, but only critical ones are shown.
     pub async fn set_do_not_disturb(&self, on: bool) -> Result<(), Error> {
         let value = if on { "on" } else { "off" };
         self.blocking(move |store| Ok(store.set_setting(DO_NOT_DISTURB, value)?))
             .await?;
-        self.shared.quiet.store(on, Ordering::Relaxed);
-        let _ = self.shared.changes.send(Change::DoNotDisturb { on });
-        Ok(())
+        self.refresh_silence_async().await
     }
 
     /// Whether do not disturb is on.
@@ -223,11 +224,60 @@ impl Engine {
             .await
     }
 
-    /// Read do not disturb from the database (another process may have changed it).
-    pub(crate) fn refresh_do_not_disturb(&self) -> Result<(), Error> {
-        let on = self.shared.store.setting(DO_NOT_DISTURB)?.as_deref() == Some("on");
-        if self.shared.quiet.swap(on, Ordering::Relaxed) != on {
-            let _ = self.shared.changes.send(Change::DoNotDisturb { on });
+    /// Set (or clear) the daily quiet hours, during which only critical events are shown.
+    pub async fn set_quiet_hours(&self, hours: Option<QuietHours>) -> Result<(), Error> {
+        let value = hours.map(|h| h.to_string()).unwrap_or_default();
+        self.blocking(move |store| Ok(store.set_setting(QUIET_HOURS, &value)?))
+            .await?;
+        self.refresh_silence_async().await
+    }
+
+    /// The daily quiet hours, if set.
+    pub async fn quiet_hours(&self) -> Result<Option<QuietHours>, Error> {
+        self.blocking(|store| Ok(store.setting(QUIET_HOURS)?.and_then(|text| text.parse().ok())))
+            .await
+    }
+
+    /// Mute or unmute a feed's notifications; its events are still stored.
+    pub async fn mute_feed(&self, name: &str, muted: bool) -> Result<(), Error> {
+        let name = name.to_string();
+        self.edit(move |store| store.set_muted(&name, muted)).await?;
+        self.refresh_silence_async().await
+    }
+
+    /// Hold a feed's notifications back until `until_ms` (Unix ms).
+    pub async fn snooze_feed(&self, name: &str, until_ms: i64) -> Result<(), Error> {
+        let name = name.to_string();
+        self.edit(move |store| store.set_snoozed(&name, until_ms)).await?;
+        self.refresh_silence_async().await
+    }
+
+    async fn refresh_silence_async(&self) -> Result<(), Error> {
+        let engine = self.clone();
+        tokio::task::spawn_blocking(move || engine.refresh_silence())
+            .await
+            .unwrap_or_else(|e| Err(Error::Internal(e.to_string())))
+    }
+
+    /// Read what holds notifications back from the database (another process may have changed it).
+    pub(crate) fn refresh_silence(&self) -> Result<(), Error> {
+        let store = &self.shared.store;
+        let forced = store.setting(DO_NOT_DISTURB)?.as_deref() == Some("on");
+        let quiet_hours = store.setting(QUIET_HOURS)?.and_then(|text| text.parse().ok());
+        let fresh = Silence {
+            do_not_disturb: crate::quiet::DoNotDisturb { quiet_hours, forced },
+            muted: store.muted_feeds(now_ms())?,
+        };
+        let mut silence = self
+            .shared
+            .silence
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let was_forced = silence.do_not_disturb.forced;
+        *silence = fresh;
+        drop(silence);
+        if was_forced != forced {
+            let _ = self.shared.changes.send(Change::DoNotDisturb { on: forced });
         }
         Ok(())
     }

@@ -90,6 +90,12 @@ fn show(
         // The body may be read as markup by the service: event text must stay text.
         .body(&escape_markup(&notification.body));
     #[cfg(all(unix, not(target_os = "macos")))]
+    shown.urgency(match notification.urgency {
+        crate::quiet::Urgency::Low => notify_rust::Urgency::Low,
+        crate::quiet::Urgency::Normal => notify_rust::Urgency::Normal,
+        crate::quiet::Urgency::Critical => notify_rust::Urgency::Critical,
+    });
+    #[cfg(all(unix, not(target_os = "macos")))]
     if let Some(on_click) = on_click {
         shown.action("default", "Open");
         let handle = shown.show()?;

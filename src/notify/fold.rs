@@ -49,6 +49,8 @@ pub struct Folder {
 
 #[derive(Default)]
 struct FeedFold {
+    /// This feed's own limit (notifications, window), when it has one.
+    limit: Option<(usize, Duration)>,
     /// When each recent notification of this feed was raised.
     raised: VecDeque<Instant>,
     gathering: Vec<StoredEvent>,
@@ -69,12 +71,26 @@ impl Folder {
         }
     }
 
-    /// Events of one feed were stored. `catch_up` marks events that may be a backlog rather than live.
-    pub fn arrive(&mut self, now: Instant, events: Vec<StoredEvent>, catch_up: bool) -> Vec<Notification> {
+    /// Events were stored. `catch_up` marks events that may be a backlog rather than live; `rate_limit` is
+    /// the feed's own limit of notifications a minute (instead of the threshold within the window).
+    pub fn arrive(
+        &mut self,
+        now: Instant,
+        events: Vec<StoredEvent>,
+        catch_up: bool,
+        rate_limit: Option<u32>,
+    ) -> Vec<Notification> {
         let mut out = Vec::new();
         for (feed_id, group) in group_by_feed(events) {
-            let policy = &self.policy;
             let fold = self.feeds.entry(feed_id).or_default();
+            fold.limit = rate_limit.map(|n| (n.max(1) as usize, Duration::from_secs(60)));
+            let (threshold, window) = fold.limit.unwrap_or((self.policy.threshold, self.policy.window));
+            let policy = FoldPolicy {
+                threshold,
+                window,
+                ..self.policy.clone()
+            };
+            let policy = &policy;
             if catch_up || !fold.gathering.is_empty() {
                 let started = *fold.gather_started.get_or_insert(now);
                 fold.gather_until = Some((now + policy.gather_quiet).min(started + policy.gather_max));
@@ -108,9 +124,9 @@ impl Folder {
 
     /// Raise what has waited long enough.
     pub fn due(&mut self, now: Instant) -> Vec<Notification> {
-        let threshold = self.policy.threshold;
         let mut out = Vec::new();
         for fold in self.feeds.values_mut() {
+            let threshold = fold.limit.map_or(self.policy.threshold, |(n, _)| n);
             if fold.gather_until.is_some_and(|until| until <= now) {
                 let gathered = std::mem::take(&mut fold.gathering);
                 fold.gather_started = None;
@@ -152,8 +168,8 @@ impl Folder {
 
     /// Forget raised-notification history older than the window (keeps memory flat on long runs).
     pub fn forget_old(&mut self, now: Instant) {
-        let window = self.policy.window;
         for fold in self.feeds.values_mut() {
+            let window = fold.limit.map_or(self.policy.window, |(_, window)| window);
             while fold.raised.front().is_some_and(|t| now.duration_since(*t) >= window) {
                 fold.raised.pop_front();
             }
@@ -180,6 +196,7 @@ fn single(event: &StoredEvent) -> Notification {
         summary: event.title.clone(),
         body: event.body.clone(),
         link: event.link.clone(),
+        urgency: event.urgency,
         seqs: vec![event.seq],
     }
 }
@@ -199,6 +216,7 @@ fn summary(events: &[StoredEvent], more: &str) -> Notification {
         summary: format!("{} {more}new events in {feed}", events.len()),
         body: lines.join("\n"),
         link: None,
+        urgency: events.iter().map(|e| e.urgency).max().unwrap_or_default(),
         seqs: events.iter().map(|e| e.seq).collect(),
     }
 }
@@ -218,6 +236,7 @@ mod tests {
             title: format!("event {seq}"),
             body: String::new(),
             link: None,
+            urgency: Default::default(),
             received_ms: 0,
             read: false,
         }
@@ -235,7 +254,7 @@ mod tests {
     fn live_events_are_raised_at_once_one_by_one() {
         let mut folder = Folder::new(FoldPolicy::default());
         let t0 = Instant::now();
-        let out = folder.arrive(t0, events(1, 1..3), false);
+        let out = folder.arrive(t0, events(1, 1..3), false, None);
         assert_eq!(summaries(&out), ["event 1", "event 2"]);
         assert_eq!(folder.next_deadline(), None);
     }
@@ -243,7 +262,7 @@ mod tests {
     #[test]
     fn many_events_stored_at_once_become_one_summary() {
         let mut folder = Folder::new(FoldPolicy::default());
-        let out = folder.arrive(Instant::now(), events(1, 1..13), false);
+        let out = folder.arrive(Instant::now(), events(1, 1..13), false, None);
         assert_eq!(summaries(&out), ["12 new events in feed1"]);
         assert_eq!(out[0].body, "event 12\nevent 11\nevent 10\nand 9 more");
         assert_eq!(out[0].seqs.len(), 12);
@@ -257,7 +276,7 @@ mod tests {
         let mut raised = Vec::new();
         for seq in 1..=20 {
             let at = t0 + Duration::from_millis(seq as u64 * 10);
-            raised.extend(folder.arrive(at, vec![event(1, seq)], false));
+            raised.extend(folder.arrive(at, vec![event(1, seq)], false, None));
         }
         assert_eq!(
             summaries(&raised),
@@ -274,10 +293,10 @@ mod tests {
     fn catch_up_is_gathered_across_bursts_into_one_summary() {
         let mut folder = Folder::new(FoldPolicy::default());
         let t0 = Instant::now();
-        assert!(folder.arrive(t0, events(1, 1..4), true).is_empty());
+        assert!(folder.arrive(t0, events(1, 1..4), true, None).is_empty());
         let t1 = t0 + Duration::from_millis(100);
         assert!(
-            folder.arrive(t1, events(1, 4..13), false).is_empty(),
+            folder.arrive(t1, events(1, 4..13), false, None).is_empty(),
             "a gather in progress keeps gathering"
         );
         assert_eq!(folder.next_deadline(), Some(t1 + Duration::from_millis(300)));
@@ -289,7 +308,7 @@ mod tests {
     fn a_small_catch_up_is_raised_one_by_one() {
         let mut folder = Folder::new(FoldPolicy::default());
         let t0 = Instant::now();
-        folder.arrive(t0, events(1, 1..3), true);
+        folder.arrive(t0, events(1, 1..3), true, None);
         let out = folder.due(folder.next_deadline().unwrap());
         assert_eq!(summaries(&out), ["event 1", "event 2"]);
     }
@@ -301,10 +320,28 @@ mod tests {
         let t0 = Instant::now();
         let mut at = t0;
         while at < t0 + policy.gather_max {
-            folder.arrive(at, vec![event(1, 1)], true);
+            folder.arrive(at, vec![event(1, 1)], true, None);
             at += Duration::from_millis(100);
         }
         assert_eq!(folder.next_deadline(), Some(t0 + policy.gather_max));
+    }
+
+    #[test]
+    fn a_feeds_own_rate_limit_counts_a_minute() {
+        let mut folder = Folder::new(FoldPolicy::default());
+        let t0 = Instant::now();
+        let mut raised = Vec::new();
+        for seq in 1..=4 {
+            let at = t0 + Duration::from_secs(seq as u64 * 15 - 15);
+            raised.extend(folder.arrive(at, vec![event(1, seq)], false, Some(2)));
+        }
+        assert_eq!(
+            summaries(&raised),
+            ["event 1", "event 2"],
+            "past 2 a minute, the rest fold"
+        );
+        let out = folder.due(t0 + Duration::from_secs(90));
+        assert_eq!(summaries(&out), ["2 more new events in feed1"]);
     }
 
     #[test]
@@ -313,7 +350,7 @@ mod tests {
         let t0 = Instant::now();
         let mut mixed = events(1, 1..8);
         mixed.push(event(2, 100));
-        let out = folder.arrive(t0, mixed, false);
+        let out = folder.arrive(t0, mixed, false, None);
         assert_eq!(summaries(&out), ["7 new events in feed1", "event 100"]);
     }
 }

@@ -12,12 +12,13 @@ pub mod desktop;
 pub mod fold;
 pub mod text;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::quiet::{DoNotDisturb, Urgency};
 use crate::store::events::{NotifyMark, StoredEvent};
 use crate::store::writer::WriterHandle;
 
@@ -28,8 +29,31 @@ pub struct Notification {
     pub summary: String,
     pub body: String,
     pub link: Option<String>,
+    pub urgency: Urgency,
     /// The events this notification tells of.
     pub seqs: Vec<i64>,
+}
+
+/// What holds notifications back: do not disturb and quiet hours for all feeds, muting and snoozing per feed.
+/// Events are stored either way; only showing them is held back. Critical events break through do not
+/// disturb and quiet hours, never a feed the user muted or snoozed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Silence {
+    pub do_not_disturb: DoNotDisturb,
+    /// Muted feeds (by id), and snoozed ones with the end of their snooze (Unix ms).
+    pub muted: HashMap<i64, Option<i64>>,
+}
+
+impl Silence {
+    /// Whether `notification` is held back at `now_ms`, `minute_of_day` being the local time.
+    pub fn holds_back(&self, notification: &Notification, now_ms: i64, minute_of_day: u16) -> bool {
+        let feed_quiet = match self.muted.get(&notification.feed_id) {
+            Some(None) => true,
+            Some(Some(until)) => now_ms < *until,
+            None => false,
+        };
+        feed_quiet || self.do_not_disturb.silences(minute_of_day, notification.urgency)
+    }
 }
 
 /// What a click on a notification is about: its events, and the link it carried, if any (http or https only).
@@ -55,6 +79,8 @@ pub struct Arrival {
     pub events: Vec<StoredEvent>,
     /// The first events of a connection (or left from before a restart): possibly a backlog.
     pub catch_up: bool,
+    /// The feed's own limit of notifications a minute, if it has one.
+    pub rate_limit: Option<u32>,
 }
 
 /// Arrivals waiting for the notifier.
@@ -62,15 +88,15 @@ const QUEUE: usize = 1024;
 
 /// Start the notifier; it ends when every sender is dropped, leaving events it did not raise yet
 /// unnotified in the store (raised after the next start if still recent).
-/// While `quiet` is set (do not disturb), nothing is shown: events are stored and marked as not notified.
+/// What `silence` holds back is not shown: those events are stored and marked as not notified.
 pub fn spawn(
     policy: fold::FoldPolicy,
     desktop: desktop::Desktop,
     writer: WriterHandle,
-    quiet: Arc<AtomicBool>,
+    silence: Arc<RwLock<Silence>>,
 ) -> (mpsc::Sender<Arrival>, JoinHandle<()>) {
     let (sender, inbox) = mpsc::channel(QUEUE);
-    let task = tokio::spawn(notify_until_closed(policy, desktop, writer, quiet, inbox));
+    let task = tokio::spawn(notify_until_closed(policy, desktop, writer, silence, inbox));
     (sender, task)
 }
 
@@ -78,7 +104,7 @@ async fn notify_until_closed(
     policy: fold::FoldPolicy,
     desktop: desktop::Desktop,
     writer: WriterHandle,
-    quiet: Arc<AtomicBool>,
+    silence: Arc<RwLock<Silence>>,
     mut inbox: mpsc::Receiver<Arrival>,
 ) {
     let mut folder = fold::Folder::new(policy);
@@ -86,7 +112,10 @@ async fn notify_until_closed(
         let deadline = folder.next_deadline();
         let raised = tokio::select! {
             arrival = inbox.recv() => match arrival {
-                Some(arrival) => folder.arrive(tokio::time::Instant::now(), arrival.events, arrival.catch_up),
+                Some(arrival) => {
+                    let now = tokio::time::Instant::now();
+                    folder.arrive(now, arrival.events, arrival.catch_up, arrival.rate_limit)
+                }
                 None => break,
             },
             _ = sleep_until(deadline), if deadline.is_some() => folder.due(tokio::time::Instant::now()),
@@ -94,25 +123,35 @@ async fn notify_until_closed(
         if raised.is_empty() {
             continue;
         }
-        let mut seqs = Vec::new();
-        let quiet = quiet.load(Ordering::Relaxed);
-        for notification in raised {
-            seqs.extend_from_slice(&notification.seqs);
-            if !quiet {
-                desktop.show(notification);
+        let (mut shown, mut held) = (Vec::new(), Vec::new());
+        let now_ms = crate::supervisor::now_ms();
+        let minute = local_minute_of_day();
+        {
+            // Never held across an await: the block ends before the writes below.
+            let silence = silence.read().unwrap_or_else(|poisoned| poisoned.into_inner());
+            for notification in raised {
+                if silence.holds_back(&notification, now_ms, minute) {
+                    held.extend_from_slice(&notification.seqs);
+                } else {
+                    shown.extend_from_slice(&notification.seqs);
+                    desktop.show(notification);
+                }
             }
         }
-        let mark = if quiet {
-            NotifyMark::Skipped
-        } else {
-            NotifyMark::Notified
-        };
-        writer.mark_notified(seqs, mark).await;
+        writer.mark_notified(shown, NotifyMark::Notified).await;
+        writer.mark_notified(held, NotifyMark::Skipped).await;
         folder.forget_old(tokio::time::Instant::now());
     }
     drop(writer);
     // Let the queued notifications reach the service before the process goes.
     let _ = tokio::task::spawn_blocking(move || desktop.close()).await;
+}
+
+/// The local time as minutes since midnight, for quiet hours.
+pub fn local_minute_of_day() -> u16 {
+    use chrono::Timelike;
+    let now = chrono::Local::now();
+    (now.hour() * 60 + now.minute()) as u16
 }
 
 async fn sleep_until(deadline: Option<tokio::time::Instant>) {

@@ -7,6 +7,10 @@
 
 use serde_json::Value;
 
+use crate::feed::Mapping;
+use crate::quiet::{PriorityScale, Urgency};
+use crate::template::Subject;
+
 /// Longest title shown, in characters.
 pub const TITLE_CHARS: usize = 120;
 /// Longest body shown, in characters.
@@ -19,10 +23,45 @@ pub struct Presented {
     pub body: String,
     /// An http(s) link from the payload, if it had one.
     pub link: Option<String>,
+    pub urgency: Urgency,
 }
 
-/// Present an event of `feed` with type `event_type` and payload `data`.
+/// Present an event of `feed` with type `event_type` and payload `data`, with no mapping of its own.
 pub fn present(feed: &str, event_type: &str, data: &str) -> Presented {
+    present_mapped(&Mapping::default(), &Subject::new(feed, event_type, data))
+}
+
+/// Present an event through its feed's mapping: each template that renders something wins over the
+/// default; the priority template's value becomes urgency through the feed's scale (ntfy's by default).
+pub fn present_mapped(mapping: &Mapping, subject: &Subject<'_>) -> Presented {
+    let mut shown = present_default(subject.feed, subject.event_type, subject.data);
+    let render = |template: &Option<crate::template::Template>| {
+        template
+            .as_ref()
+            .map(|t| t.render(subject))
+            .filter(|text| !text.trim().is_empty())
+    };
+    if let Some(title) = render(&mapping.title) {
+        shown.title = shorten(&clean(&title, false), TITLE_CHARS);
+    }
+    if let Some(body) = render(&mapping.body) {
+        shown.body = shorten(&clean(&body, true), BODY_CHARS);
+    }
+    if mapping.link.is_some() {
+        shown.link = render(&mapping.link)
+            .map(|link| link.trim().to_string())
+            .filter(|link| is_web_link(link));
+    }
+    if let Some(priority) = render(&mapping.priority) {
+        shown.urgency = mapping
+            .priority_scale
+            .unwrap_or(PriorityScale::NTFY)
+            .urgency(priority.trim());
+    }
+    shown
+}
+
+fn present_default(feed: &str, event_type: &str, data: &str) -> Presented {
     let json = parse_object(data);
     let field = |names: &[&str]| -> Option<String> {
         let object = json.as_ref()?;
@@ -38,6 +77,7 @@ pub fn present(feed: &str, event_type: &str, data: &str) -> Presented {
         title: shorten(&clean(&title, false), TITLE_CHARS),
         body: shorten(&clean(&body, true), BODY_CHARS),
         link,
+        urgency: Urgency::Normal,
     }
 }
 
@@ -140,6 +180,27 @@ mod tests {
         assert!(shown.body.ends_with('…'));
         assert_eq!(shorten("abc", 3), "abc");
         assert_eq!(shorten("abcd", 3), "ab…");
+    }
+
+    #[test]
+    fn templates_win_where_they_render_something() {
+        let mapping = Mapping {
+            title: Some("{{/topic}}: {{/title ?? \"no title\"}}".parse().unwrap()),
+            body: Some("{{/missing}}".parse().unwrap()),
+            link: Some("{{/click}}".parse().unwrap()),
+            priority: Some("{{/priority}}".parse().unwrap()),
+            priority_scale: None,
+        };
+        let data = r#"{"topic":"alerts","message":"disk full","click":"https://x.example/1","priority":5}"#;
+        let shown = present_mapped(&mapping, &Subject::new("ntfy", "message", data));
+        assert_eq!(shown.title, "alerts: no title");
+        assert_eq!(shown.body, "disk full", "an empty render falls back to the default");
+        assert_eq!(shown.link.as_deref(), Some("https://x.example/1"));
+        assert_eq!(shown.urgency, Urgency::Critical);
+        let data = r#"{"click":"file:///etc/passwd","priority":"low"}"#;
+        let shown = present_mapped(&mapping, &Subject::new("ntfy", "message", data));
+        assert_eq!(shown.link, None, "only http(s) links");
+        assert_eq!(shown.urgency, Urgency::Low);
     }
 
     #[test]

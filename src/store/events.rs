@@ -10,6 +10,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::{Store, StoreError, StoreResult};
+use crate::quiet::Urgency;
 
 /// How far back an event without an id is compared with earlier connections' events: one day.
 pub const UNKEYED_REPLAY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -26,7 +27,10 @@ pub struct NewEvent {
     pub title: String,
     pub body: String,
     pub link: Option<String>,
+    pub urgency: Urgency,
     pub received_ms: i64,
+    /// Whether it owes the user a notification (false: notifications off, or its feed's rules say no).
+    pub notify: bool,
 }
 
 /// An event as stored.
@@ -45,6 +49,7 @@ pub struct StoredEvent {
     pub title: String,
     pub body: String,
     pub link: Option<String>,
+    pub urgency: Urgency,
     pub received_ms: i64,
     pub read: bool,
 }
@@ -75,7 +80,7 @@ pub enum NotifyMark {
 }
 
 const EVENT_COLUMNS: &str =
-    "e.seq, e.feed_id, f.name, e.event_id, e.type, e.data, e.title, e.body, e.link, e.received_ms, e.read";
+    "e.seq, e.feed_id, f.name, e.event_id, e.type, e.data, e.title, e.body, e.link, e.received_ms, e.read, e.urgency";
 
 fn event_from_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
     Ok(StoredEvent {
@@ -90,6 +95,11 @@ fn event_from_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
         link: row.get(8)?,
         received_ms: row.get(9)?,
         read: row.get(10)?,
+        urgency: match row.get::<_, String>(11)?.as_str() {
+            "low" => Urgency::Low,
+            "critical" => Urgency::Critical,
+            _ => Urgency::Normal,
+        },
     })
 }
 
@@ -114,8 +124,7 @@ fn dedup_key(event: &NewEvent) -> String {
 }
 
 /// Store the events of one burst of one feed that are new, and move the feed's cursor, inside the
-/// caller's transaction. `connected_ms` is when the connection that received them opened; `mark`, if
-/// any, says the events owe no notification.
+/// caller's transaction. `connected_ms` is when the connection that received them opened.
 /// Returns the events actually stored (repeats are left out).
 pub(crate) fn insert_burst(
     tx: &Connection,
@@ -123,7 +132,6 @@ pub(crate) fn insert_burst(
     connected_ms: i64,
     events: &[NewEvent],
     cursor: Option<&str>,
-    mark: Option<NotifyMark>,
 ) -> rusqlite::Result<Result<Vec<StoredEvent>, StoreError>> {
     let feed: Option<String> = {
         let mut stmt = tx.prepare_cached("SELECT name FROM feeds WHERE id = ?1")?;
@@ -139,8 +147,9 @@ pub(crate) fn insert_burst(
         "SELECT 1 FROM events WHERE feed_id = ?1 AND dedup_key = ?2 AND received_ms >= ?3 AND received_ms < ?4 LIMIT 1",
     )?;
     let mut insert = tx.prepare_cached(
-        "INSERT INTO events(feed_id, event_id, dedup_key, type, data, title, body, link, received_ms, notify_state)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        "INSERT INTO events(feed_id, event_id, dedup_key, type, data, title, body, link, received_ms, notify_state,
+                            urgency)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     for event in events {
         let key = dedup_key(event);
@@ -164,7 +173,8 @@ pub(crate) fn insert_burst(
             event.body,
             event.link,
             event.received_ms,
-            mark.map_or(0, |mark| mark as i64)
+            if event.notify { 0 } else { NotifyMark::Skipped as i64 },
+            event.urgency.to_string()
         ])?;
         stored.push(StoredEvent {
             seq: tx.last_insert_rowid(),
@@ -176,6 +186,7 @@ pub(crate) fn insert_burst(
             title: event.title.clone(),
             body: event.body.clone(),
             link: event.link.clone(),
+            urgency: event.urgency,
             received_ms: event.received_ms,
             read: false,
         });
@@ -322,7 +333,9 @@ mod tests {
             title: String::new(),
             body: String::new(),
             link: None,
+            urgency: Urgency::Normal,
             received_ms: 0,
+            notify: true,
         };
         assert_eq!(dedup_key(&event), "id:7");
         event.id_in_block = false;

@@ -1,6 +1,8 @@
 //! Feeds in the database: their configuration, the user's pause, the engine's halt (stopped or failed),
 //! each feed's cursor, and the live state the running engine reports for other processes to show.
 
+use std::collections::HashMap;
+
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
@@ -39,6 +41,10 @@ pub struct FeedStatus {
     pub last_event_id: Option<String>,
     pub unread: u64,
     pub events: u64,
+    /// Notifications muted by the user (events are still stored).
+    pub muted: bool,
+    /// Notifications snoozed until then (Unix ms), if snoozed.
+    pub snoozed_until_ms: Option<i64>,
 }
 
 const FEED_COLUMNS: &str = "id, config, paused, halted, revision";
@@ -165,6 +171,46 @@ impl Store {
         self.with(|conn| conn.execute(sql, []))
     }
 
+    /// Mute or unmute a feed's notifications (its events are still stored).
+    pub fn set_muted(&self, name: &str, muted: bool) -> Result<(), Error> {
+        let changed = self.with(|conn| {
+            conn.execute(
+                "UPDATE feeds SET muted = ?2, snoozed_until_ms = NULL WHERE name = ?1",
+                params![name, muted],
+            )
+        })?;
+        if changed == 0 {
+            return Err(Error::FeedNotFound(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Hold a feed's notifications back until `until_ms` (Unix ms).
+    pub fn set_snoozed(&self, name: &str, until_ms: i64) -> Result<(), Error> {
+        let changed = self.with(|conn| {
+            conn.execute(
+                "UPDATE feeds SET snoozed_until_ms = ?2 WHERE name = ?1",
+                params![name, until_ms],
+            )
+        })?;
+        if changed == 0 {
+            return Err(Error::FeedNotFound(name.to_string()));
+        }
+        Ok(())
+    }
+
+    /// Feeds whose notifications are held back: muted ones (None) and snoozed ones (until when).
+    pub fn muted_feeds(&self, now_ms: i64) -> StoreResult<HashMap<i64, Option<i64>>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT id, CASE WHEN muted = 1 THEN NULL ELSE snoozed_until_ms END FROM feeds
+                 WHERE muted = 1 OR snoozed_until_ms > ?1",
+            )?;
+            stmt.query_map([now_ms], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect()
+        })
+    }
+
     /// Unread events across every feed.
     pub fn unread_count(&self) -> StoreResult<u64> {
         self.with(|conn| {
@@ -227,7 +273,8 @@ impl Store {
             let mut stmt = conn.prepare(
                 "SELECT f.id, f.config, f.paused, f.halted, f.revision, c.last_event_id, s.state,
                         (SELECT count(*) FROM events e WHERE e.feed_id = f.id AND e.read = 0),
-                        (SELECT count(*) FROM events e WHERE e.feed_id = f.id)
+                        (SELECT count(*) FROM events e WHERE e.feed_id = f.id),
+                        f.muted, f.snoozed_until_ms
                  FROM feeds f
                  LEFT JOIN cursors c ON c.feed_id = f.id
                  LEFT JOIN feed_states s ON s.feed_id = f.id
@@ -256,6 +303,8 @@ impl Store {
                     last_event_id: last_event_id.filter(|id| !id.is_empty()),
                     unread: row.get::<_, i64>(7)? as u64,
                     events: row.get::<_, i64>(8)? as u64,
+                    muted: row.get(9)?,
+                    snoozed_until_ms: row.get(10)?,
                 })
             })?
             .collect()

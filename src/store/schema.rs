@@ -80,6 +80,12 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     "#,
+    // 3: an event's urgency (from the feed's priority mapping); muting and snoozing a feed's notifications.
+    r#"
+    ALTER TABLE events ADD COLUMN urgency TEXT NOT NULL DEFAULT 'normal';
+    ALTER TABLE feeds ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE feeds ADD COLUMN snoozed_until_ms INTEGER;
+    "#,
 ];
 
 /// The schema version this build writes.

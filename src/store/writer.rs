@@ -32,7 +32,6 @@ enum WriteOp {
         connected_ms: i64,
         events: Vec<NewEvent>,
         cursor: Option<String>,
-        notify: bool,
         done: oneshot::Sender<BurstResult>,
     },
     MarkNotified {
@@ -74,14 +73,12 @@ pub fn spawn(path: &Path) -> StoreResult<(WriterHandle, WriterThread)> {
 
 impl WriterHandle {
     /// Store a burst of one feed and move its cursor to `cursor` (None leaves it), in one transaction.
-    /// `notify`: the new events still owe the user a notification (false when notifications are off).
     pub async fn write_burst(
         &self,
         feed_id: i64,
         connected_ms: i64,
         events: Vec<NewEvent>,
         cursor: Option<String>,
-        notify: bool,
     ) -> BurstResult {
         let (done, answer) = oneshot::channel();
         let op = WriteOp::Burst {
@@ -89,7 +86,6 @@ impl WriterHandle {
             connected_ms,
             events,
             cursor,
-            notify,
             done,
         };
         if self.queue.send(op).await.is_err() {
@@ -170,12 +166,10 @@ fn write_transaction(
                     connected_ms,
                     events,
                     cursor,
-                    notify,
                     done,
                 } => {
                     let savepoint = tx.savepoint()?;
-                    let mark = if notify { None } else { Some(NotifyMark::Skipped) };
-                    match insert_burst(&savepoint, feed_id, connected_ms, &events, cursor.as_deref(), mark) {
+                    match insert_burst(&savepoint, feed_id, connected_ms, &events, cursor.as_deref()) {
                         Ok(Ok(stored)) => {
                             savepoint.commit()?;
                             pending.push((done, stored));

@@ -127,6 +127,7 @@ impl WsServer {
                 let seen = Arc::new(Mutex::new(None));
                 let seen_in_callback = seen.clone();
                 let this = index;
+                #[allow(clippy::result_large_err)] // the signature tungstenite asks for
                 let callback = move |request: &Request, response: Response| -> Result<Response, ErrorResponse> {
                     let upgrade = Upgrade {
                         path: request.uri().to_string(),
