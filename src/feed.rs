@@ -126,6 +126,33 @@ impl Mapping {
 }
 
 impl FeedConfig {
+    /// The spec this configuration came from, to edit it or to export it.
+    pub fn to_spec(&self) -> FeedSpec {
+        let text = |t: &Option<Template>| t.as_ref().map(|t| t.as_str().to_string());
+        FeedSpec {
+            url: self.url.to_string(),
+            name: Some(self.name.clone()),
+            headers: self
+                .headers
+                .iter()
+                .map(|h| format!("{}: {}", h.name, h.value))
+                .collect(),
+            stall_timeout: Some(self.stall_timeout),
+            send: self.send.clone(),
+            cursor_pointer: self.cursor_pointer.clone(),
+            ping_interval: Some(self.ping_interval),
+            title: text(&self.mapping.title),
+            body: text(&self.mapping.body),
+            link: text(&self.mapping.link),
+            priority: text(&self.mapping.priority),
+            priority_scale: self.mapping.priority_scale.map(|scale| scale.to_string()),
+            skip_when: self.skip_when.iter().map(|r| r.as_str().to_string()).collect(),
+            notify_when: self.notify_when.iter().map(|r| r.as_str().to_string()).collect(),
+            rate_limit: self.rate_limit,
+            exec: self.exec.clone(),
+        }
+    }
+
     /// Whether an event is dropped before storing (`--skip-when`).
     pub fn skips(&self, subject: &Subject<'_>) -> bool {
         self.skip_when.iter().any(|rule| rule.matches(subject))
@@ -599,6 +626,23 @@ mod tests {
         assert!(config.skips(&Subject::new("f", "keepalive", "")));
         assert!(!config.wants_notification(&Subject::new("f", "message", r#"{"priority":3}"#)));
         assert!(config.wants_notification(&Subject::new("f", "message", r#"{"priority":"5"}"#)));
+    }
+
+    #[test]
+    fn a_config_round_trips_through_its_spec() {
+        let mut s = spec("wss://example.com/ws?since={{cursor}}");
+        s.headers = vec!["X-Key: k".into()];
+        s.send = vec![SendStep {
+            after: Some("ready".into()),
+            text: "go {{cursor}}".into(),
+        }];
+        s.title = Some("{{/title ?? type}}".into());
+        s.priority_scale = Some("3,8".into());
+        s.skip_when = vec![r#"type == "ping""#.into()];
+        s.rate_limit = Some(4);
+        s.exec = vec!["notify-send".into(), "hi".into()];
+        let config = s.validate().unwrap();
+        assert_eq!(config.to_spec().validate().unwrap(), config);
     }
 
     #[test]

@@ -15,6 +15,8 @@
 //! - [`exec`]: running a feed's `--exec` program for each new event, bounded and never through a shell.
 //! - [`engine`]: the one handle every face uses (CLI, desktop app, tests).
 //! - [`probe`]: trying a feed before saving it.
+//! - [`preset`]: what ntfy, Gotify, Home Assistant and Mastodon feeds need, filled in from an address and a token.
+//! - [`portable`]: exporting feeds without their secrets, and importing them.
 //! - [`demo`]: a demo SSE feed served on loopback, so a newcomer sees events without a server of their own.
 //! - [`error`]: the errors the engine returns, each saying what to do next.
 
@@ -25,6 +27,8 @@ pub mod error;
 pub mod exec;
 pub mod feed;
 pub mod notify;
+pub mod portable;
+pub mod preset;
 pub mod probe;
 pub mod quiet;
 pub mod rules;

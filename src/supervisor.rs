@@ -25,8 +25,8 @@ pub struct Burst {
     pub items: Vec<Dispatch>,
     /// The last event id after these items: where to resume once they are kept.
     pub cursor: String,
-    /// Whether `cursor` moved in this burst.
-    pub cursor_moved: bool,
+    /// The cursor before these items.
+    pub previous_cursor: String,
     /// When the connection opened and when these arrived (Unix ms).
     pub connected_ms: i64,
     pub received_ms: i64,
@@ -34,9 +34,10 @@ pub struct Burst {
 
 /// Where a feed's bursts and state changes go.
 pub trait Downstream: Send {
-    /// Keep a burst. Return only when it is safe (stored, printed); an error makes the supervisor drop the
-    /// connection and resume from the last burst that was kept.
-    fn deliver(&mut self, burst: Burst) -> impl Future<Output = Result<(), String>> + Send;
+    /// Keep a burst. Return only when it is safe (stored, printed), with the cursor to resume from — the
+    /// burst's own, or an earlier one when the downstream dropped its last events (skip rules). An error
+    /// makes the supervisor drop the connection and resume from the last burst that was kept.
+    fn deliver(&mut self, burst: Burst) -> impl Future<Output = Result<String, String>> + Send;
     /// The feed's state changed.
     fn state(&mut self, state: FeedState) -> impl Future<Output = ()> + Send;
 }
@@ -181,16 +182,16 @@ async fn read_until_end(
             .to_string();
         let burst = Burst {
             items,
-            cursor_moved: cursor != params.cursor,
-            cursor: cursor.clone(),
+            previous_cursor: params.cursor.clone(),
+            cursor,
             connected_ms,
             received_ms: now_ms(),
         };
         // Delivery is not interrupted by shutdown: a burst that was read is kept before stopping.
-        if let Err(message) = downstream.deliver(burst).await {
-            break Some(Err(Failure::retry(message)));
+        match downstream.deliver(burst).await {
+            Ok(kept) => params.cursor = kept,
+            Err(message) => break Some(Err(Failure::retry(message))),
         }
-        params.cursor = cursor;
         delivered = true;
     };
     Session {

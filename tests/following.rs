@@ -276,3 +276,42 @@ async fn only_one_process_follows_a_directory() {
     assert!(refused.to_string().contains("already following"), "{refused}");
     follower.stop().await;
 }
+
+#[tokio::test]
+async fn editing_a_feed_with_its_shown_headers_keeps_the_hidden_secret() {
+    let server = Server::start(|mut conn: Conn| async move {
+        conn.sse().await;
+        conn.hold().await
+    })
+    .await;
+    let follower = Follower::start(Limits::default()).await;
+    follower
+        .add_spec(FeedSpec {
+            url: server.url("/events"),
+            headers: vec!["Authorization: Bearer s3cret".into(), "X-Team: web".into()],
+            ..FeedSpec::default()
+        })
+        .await;
+    server.wait_requests(1, Duration::from_secs(15)).await;
+    let shown = follower.engine.feeds().await.unwrap().remove(0);
+    assert_eq!(
+        shown.headers,
+        ["Authorization: <secret>", "X-Team: web"],
+        "a credential is never shown"
+    );
+    // The UI sends back what it showed, with a new name.
+    let edited = FeedSpec {
+        url: shown.url.clone(),
+        name: Some("renamed".into()),
+        headers: shown.headers.clone(),
+        ..FeedSpec::default()
+    };
+    follower.engine.edit_feed("feed", edited).await.unwrap();
+    let requests = server.wait_requests(2, Duration::from_secs(15)).await;
+    assert_eq!(
+        requests[1].header("authorization"),
+        Some("Bearer s3cret"),
+        "the saved secret is kept"
+    );
+    follower.stop().await;
+}

@@ -149,10 +149,7 @@ async fn events_a_crash_left_unnotified_are_raised_after_restart_if_recent() {
     };
     let old = new("1", "disk full an hour ago", now_ms() - 60 * 60 * 1000);
     let recent = new("2", "disk full just now", now_ms() - 1000);
-    handle
-        .write_burst(feed_id, 0, vec![old, recent], None)
-        .await
-        .unwrap();
+    handle.write_burst(feed_id, 0, vec![old, recent], None).await.unwrap();
     drop(handle);
     blocking(|| thread.join());
 

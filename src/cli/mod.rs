@@ -2,6 +2,7 @@
 //! [`tidings::Engine`].
 
 mod events;
+mod feed_args;
 mod feeds;
 mod run;
 mod tail;
@@ -10,7 +11,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, Parser, Subcommand};
 use tidings::{Engine, Error};
 
 const EXIT_CODES: &str = "\
@@ -36,6 +37,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 enum Command {
     /// Follow one feed without storing it; print each event as a JSON line on stdout
     Tail(tail::TailArgs),
@@ -48,19 +50,24 @@ enum Command {
     Events(events::EventsArgs),
     /// Serve a demo feed on 127.0.0.1 and print its URL (add it with `tidings feed add URL`)
     Demo(run::DemoArgs),
-    /// Do not disturb: events are still stored, but no notification is shown
-    Dnd {
-        #[arg(value_enum)]
-        switch: Switch,
-    },
+    /// Do not disturb: events are still stored, only critical ones are shown
+    #[command(subcommand)]
+    Dnd(Dnd),
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-enum Switch {
+#[derive(Debug, Subcommand)]
+enum Dnd {
+    /// Turn do not disturb on
     On,
+    /// Turn do not disturb off
     Off,
-    /// Print whether it is on
+    /// Print whether it is on, and the quiet hours
     Status,
+    /// Quiet every day between two times, e.g. `dnd schedule 22:00-07:30`; `dnd schedule off` clears it
+    Schedule {
+        #[arg(value_name = "START-END|off")]
+        hours: String,
+    },
 }
 
 /// Logs go to stderr; `run` says more by default, since it is the long-lived one.
@@ -81,8 +88,8 @@ pub fn init_logging(cli: &Cli) {
         .init();
 }
 
-/// Run the command; `Err` is printed by `main` as one line.
-pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
+/// Run the command; `Err` is printed by `main` as one line. `matches` gives the order of repeated options.
+pub async fn run(cli: Cli, matches: &ArgMatches) -> Result<ExitCode, Error> {
     let data_dir = cli.data_dir;
     let engine = || -> Result<Engine, Error> {
         let dir = data_dir
@@ -96,19 +103,37 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Error> {
         Engine::open(dir)
     };
     match cli.command {
-        Command::Tail(args) => tail::tail(args).await,
-        Command::Feed(command) => feeds::feed(&engine()?, command).await,
+        Command::Tail(args) => tail::tail(args, matches.subcommand_matches("tail")).await,
+        Command::Feed(command) => {
+            let sub = matches
+                .subcommand_matches("feed")
+                .and_then(|m| m.subcommand().map(|(_, m)| m));
+            feeds::feed(&engine()?, command, sub).await
+        }
         Command::Run(args) => run::run(&engine()?, args).await,
         Command::Events(args) => events::events(&engine()?, args).await,
         Command::Demo(args) => run::demo(args).await,
-        Command::Dnd { switch } => {
+        Command::Dnd(command) => {
             let engine = engine()?;
-            match switch {
-                Switch::On => engine.set_do_not_disturb(true).await?,
-                Switch::Off => engine.set_do_not_disturb(false).await?,
-                Switch::Status => {
+            match command {
+                Dnd::On => engine.set_do_not_disturb(true).await?,
+                Dnd::Off => engine.set_do_not_disturb(false).await?,
+                Dnd::Status => {
                     let on = engine.do_not_disturb().await?;
-                    println!("{}", if on { "on" } else { "off" });
+                    match engine.quiet_hours().await? {
+                        Some(hours) => println!("{} (quiet hours {hours})", if on { "on" } else { "off" }),
+                        None => println!("{}", if on { "on" } else { "off" }),
+                    }
+                }
+                Dnd::Schedule { hours } if hours == "off" => engine.set_quiet_hours(None).await?,
+                Dnd::Schedule { hours } => {
+                    let hours = hours
+                        .parse()
+                        .map_err(|e: tidings::quiet::ParseError| Error::InvalidSetting {
+                            setting: "quiet hours".into(),
+                            reason: e.to_string(),
+                        })?;
+                    engine.set_quiet_hours(Some(hours)).await?;
                 }
             }
             Ok(ExitCode::SUCCESS)

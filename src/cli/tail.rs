@@ -5,9 +5,8 @@
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use clap::Args;
+use clap::{ArgMatches, Args};
 use serde::Serialize;
 use tidings::Error;
 use tidings::feed::{FeedSpec, FeedState};
@@ -16,13 +15,12 @@ use tidings::sse::connection::{Limits, http_client};
 use tidings::supervisor::{self, Burst, Downstream, Follow, Outcome, now_ms};
 use tokio_util::sync::CancellationToken;
 
+use super::feed_args::ConnectArgs;
+
 #[derive(Debug, Args)]
 pub struct TailArgs {
-    /// The feed's URL (http:// or https://)
+    /// The feed's URL: http(s):// for Server-Sent Events, ws(s):// for WebSocket
     url: String,
-    /// A request header, `Name: value` (repeatable)
-    #[arg(short = 'H', long = "header", value_name = "HEADER")]
-    headers: Vec<String>,
     /// Resume after this event id (sent as Last-Event-ID)
     #[arg(long, value_name = "ID")]
     last_event_id: Option<String>,
@@ -32,9 +30,8 @@ pub struct TailArgs {
     /// Exit when the connection ends instead of reconnecting (non-zero if it ended with an error)
     #[arg(long)]
     no_reconnect: bool,
-    /// Reconnect when nothing arrives for this long, e.g. 90s, 5m
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
-    stall_timeout: Option<Duration>,
+    #[command(flatten)]
+    connect: ConnectArgs,
 }
 
 /// One printed event.
@@ -46,15 +43,14 @@ struct Line<'a> {
     data: &'a str,
 }
 
-pub async fn tail(args: TailArgs) -> Result<ExitCode, Error> {
-    let config = FeedSpec {
+pub async fn tail(args: TailArgs, matches: Option<&ArgMatches>) -> Result<ExitCode, Error> {
+    let mut spec = FeedSpec {
         url: args.url,
         name: Some("tail".into()),
-        headers: args.headers,
-        stall_timeout: args.stall_timeout,
         ..FeedSpec::default()
-    }
-    .validate()?;
+    };
+    args.connect.apply(&mut spec, matches)?;
+    let config = spec.validate()?;
     let client = http_client().map_err(|e| Error::Startup(format!("cannot set up HTTP: {e}")))?;
     let shutdown = CancellationToken::new();
     if args.count == Some(0) {
@@ -108,7 +104,7 @@ struct Stdout {
 }
 
 impl Downstream for Stdout {
-    async fn deliver(&mut self, burst: Burst) -> Result<(), String> {
+    async fn deliver(&mut self, burst: Burst) -> Result<String, String> {
         let mut out = std::io::stdout().lock();
         let mut write = || -> std::io::Result<()> {
             for item in &burst.items {
@@ -136,7 +132,7 @@ impl Downstream for Stdout {
         if self.limit.is_some_and(|limit| self.printed >= limit) {
             self.done.cancel();
         }
-        Ok(())
+        Ok(burst.cursor)
     }
 
     async fn state(&mut self, state: FeedState) {

@@ -270,41 +270,46 @@ struct StoreDownstream<'a> {
 }
 
 impl Downstream for StoreDownstream<'_> {
-    async fn deliver(&mut self, burst: Burst) -> Result<(), String> {
+    async fn deliver(&mut self, burst: Burst) -> Result<String, String> {
         let notifications = self.context.notifier.is_some();
-        let events: Vec<NewEvent> = burst
-            .items
-            .into_iter()
-            .filter_map(|item| match item {
-                Dispatch::Event(event) => Some(event),
-                Dispatch::IdOnly(_) => None,
-            })
-            .filter_map(|event| {
-                let subject = Subject::new(self.name, &event.event_type, &event.data);
-                if self.config.skips(&subject) {
-                    return None;
+        // Skipped events are as if they never came: they are not stored and do not move the cursor
+        // (a keep-alive's id may be one the server cannot resume after).
+        let mut kept_cursor = burst.previous_cursor.clone();
+        let mut events = Vec::new();
+        for item in burst.items {
+            let event = match item {
+                Dispatch::Event(event) => event,
+                Dispatch::IdOnly(id) => {
+                    kept_cursor = id;
+                    continue;
                 }
-                let shown = present_mapped(&self.config.mapping, &subject);
-                let notify = notifications && self.config.wants_notification(&subject);
-                drop(subject);
-                Some(NewEvent {
-                    event_id: (!event.id.is_empty()).then_some(event.id),
-                    id_in_block: event.id_in_block,
-                    event_type: event.event_type,
-                    data: event.data,
-                    title: shown.title,
-                    body: shown.body,
-                    link: shown.link,
-                    urgency: shown.urgency,
-                    received_ms: burst.received_ms,
-                    notify,
-                })
-            })
-            .collect();
-        if events.is_empty() && !burst.cursor_moved {
-            return Ok(());
+            };
+            let subject = Subject::new(self.name, &event.event_type, &event.data);
+            if self.config.skips(&subject) {
+                continue;
+            }
+            let shown = present_mapped(&self.config.mapping, &subject);
+            let notify = notifications && self.config.wants_notification(&subject);
+            drop(subject);
+            kept_cursor.clone_from(&event.id);
+            events.push(NewEvent {
+                event_id: (!event.id.is_empty()).then_some(event.id),
+                id_in_block: event.id_in_block,
+                event_type: event.event_type,
+                data: event.data,
+                title: shown.title,
+                body: shown.body,
+                link: shown.link,
+                urgency: shown.urgency,
+                received_ms: burst.received_ms,
+                notify,
+            });
         }
-        let cursor = burst.cursor_moved.then_some(burst.cursor);
+        let cursor_moved = kept_cursor != burst.previous_cursor;
+        if events.is_empty() && !cursor_moved {
+            return Ok(kept_cursor);
+        }
+        let cursor = cursor_moved.then(|| kept_cursor.clone());
         let stored = self
             .context
             .writer
@@ -312,7 +317,7 @@ impl Downstream for StoreDownstream<'_> {
             .await
             .map_err(|e| e.to_string())?;
         if stored.is_empty() {
-            return Ok(());
+            return Ok(kept_cursor);
         }
         let passing: Vec<_> = stored
             .iter()
@@ -342,7 +347,7 @@ impl Downstream for StoreDownstream<'_> {
             .shared
             .changes
             .send(Change::EventsStored { events: stored });
-        Ok(())
+        Ok(kept_cursor)
     }
 
     async fn state(&mut self, state: FeedState) {

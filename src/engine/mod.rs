@@ -122,12 +122,35 @@ impl Engine {
         self.edit(move |store| store.add_feed(&config, now_ms())).await
     }
 
-    /// Replace a feed's configuration; a live feed reconnects with it.
-    pub async fn edit_feed(&self, name: &str, spec: FeedSpec) -> Result<FeedRecord, Error> {
-        let config = spec.validate()?;
+    /// Replace a feed's configuration; a live feed reconnects with it. A header whose value is
+    /// `<secret>` (as feed statuses show credentials) keeps the value saved for that header.
+    pub async fn edit_feed(&self, name: &str, mut spec: FeedSpec) -> Result<FeedRecord, Error> {
         let name = name.to_string();
         self.edit(move |store| {
             let record = store.feed(&name)?;
+            for line in &mut spec.headers {
+                let Some((header, value)) = line.split_once(':') else {
+                    continue;
+                };
+                if value.trim() != crate::portable::SECRET {
+                    continue;
+                }
+                let saved = record
+                    .config
+                    .headers
+                    .iter()
+                    .find(|h| h.name.eq_ignore_ascii_case(header.trim()));
+                match saved {
+                    Some(saved) => *line = format!("{}: {}", saved.name, saved.value),
+                    None => {
+                        return Err(Error::InvalidHeader {
+                            header: line.clone(),
+                            reason: "there is no saved value to keep; type the value".into(),
+                        });
+                    }
+                }
+            }
+            let config = spec.validate()?;
             store.update_feed(record.id, &config)
         })
         .await
@@ -183,6 +206,32 @@ impl Engine {
             .await?;
         let _ = self.shared.changes.send(Change::EventsRead);
         Ok(changed)
+    }
+
+    /// Every feed as JSON, secrets replaced (see [`crate::portable`]).
+    pub async fn export_feeds(&self) -> Result<String, Error> {
+        self.blocking(|store| {
+            let configs: Vec<_> = store.feeds()?.into_iter().map(|record| record.config).collect();
+            Ok(crate::portable::export(&configs))
+        })
+        .await
+    }
+
+    /// Add the feeds of an export. Feeds whose name exists are left alone. Returns the names added and
+    /// what the user still has to do (secrets to add back, names that existed).
+    pub async fn import_feeds(&self, text: &str) -> Result<(Vec<String>, Vec<String>), Error> {
+        let imported = crate::portable::import(text)?;
+        let mut added = Vec::new();
+        let mut notes = imported.warnings;
+        for spec in imported.specs {
+            let name = spec.name.clone().unwrap_or_default();
+            match self.add_feed(spec).await {
+                Ok(record) => added.push(record.config.name),
+                Err(Error::FeedExists(_)) => notes.push(format!("`{name}` exists already; left as it is")),
+                Err(other) => return Err(other),
+            }
+        }
+        Ok((added, notes))
     }
 
     /// Pause every feed.

@@ -41,6 +41,9 @@ pub struct FeedStatus {
     pub last_event_id: Option<String>,
     pub unread: u64,
     pub events: u64,
+    /// The request headers as `Name: value`, credential values shown as `<secret>` (an edit that sends
+    /// `<secret>` back keeps the saved value).
+    pub headers: Vec<String>,
     /// Notifications muted by the user (events are still stored).
     pub muted: bool,
     /// Notifications snoozed until then (Unix ms), if snoozed.
@@ -294,7 +297,21 @@ impl Store {
                     FeedState::Idle
                 };
                 let last_event_id: Option<String> = row.get(5)?;
+                let headers = record
+                    .config
+                    .headers
+                    .iter()
+                    .map(|h| {
+                        let value = if h.is_sensitive() {
+                            crate::portable::SECRET
+                        } else {
+                            h.value.as_str()
+                        };
+                        format!("{}: {value}", h.name)
+                    })
+                    .collect();
                 Ok(FeedStatus {
+                    headers,
                     id: record.id,
                     name: record.config.name,
                     url: record.config.url.to_string(),
