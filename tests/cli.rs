@@ -466,7 +466,12 @@ async fn tail_stops_with_exit_0_on_ctrl_c_or_sigterm() {
             .unwrap_or_else(|_| panic!("tail stops on kill {signal}"))
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(0), "kill {signal}: stderr {stderr}");
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "kill {signal}: {} and stderr {stderr}",
+            output.status
+        );
         assert_eq!(stderr, "", "kill {signal}");
     }
 }

@@ -1,0 +1,333 @@
+//! Tidings' desktop app: a Tauri shell around the [`tidings`] engine, which runs in this process on the shared
+//! data directory. The shell holds no business logic: it wires the engine to a window, a tray and the OS.
+//!
+//! # Layout
+//! - [`commands`]: what the UI may invoke (`docs/desktop-ipc.md`), each a few lines over one engine call.
+//! - [`changes`]: the engine's change stream, forwarded to the UI in batches, and the tray's unread count.
+//! - [`follower`]: following the feeds here, or standing by while `tidings run` does; notification clicks.
+//! - [`window`]: the main window, destroyed on close to free the WebView and rebuilt on show.
+//! - [`tray`]: the tray icon and its menu, the app's face while the window is closed.
+//! - [`demo`]: the one-click demo feed.
+//! - [`links`]: which links may open in the OS browser.
+//! - [`error`]: [`CommandError`], how every command fails.
+//! - [`bindings`]: the TypeScript types of the contract, generated into `ui/src/lib/bindings/`.
+
+pub mod bindings;
+pub mod changes;
+pub mod commands;
+pub mod demo;
+pub mod error;
+pub mod follower;
+pub mod links;
+pub mod tray;
+pub mod window;
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use tauri::async_runtime::{JoinHandle, block_on, spawn};
+use tauri::webview::PageLoadEvent;
+use tauri::{App, AppHandle, Builder, Manager, RunEvent, Runtime};
+use tauri_plugin_autostart::MacosLauncher;
+use tidings::{Engine, Following};
+use tokio_util::sync::CancellationToken;
+
+pub use error::CommandError;
+
+use demo::Demo;
+use tray::Tray;
+use window::PendingFocus;
+
+/// Start in the tray, without a window (what starting at login does).
+pub const HIDDEN: &str = "--hidden";
+
+/// The app's entry point: open the engine, add the OS integrations, run until Quit.
+pub fn run() {
+    init_logging();
+    let engine = match data_dir().and_then(|dir| Engine::open(dir).map_err(|e| e.to_string())) {
+        Ok(engine) => engine,
+        Err(e) => {
+            eprintln!("tidings-desktop: {e}");
+            std::process::exit(1);
+        }
+    };
+    tracing::info!("data directory: {}", engine.data_dir().display());
+    let hidden = std::env::args().any(|arg| arg == HIDDEN);
+    let builder = tauri::Builder::default()
+        // First: a second launch hands its arguments to this one and exits before doing anything else.
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            if !args.iter().any(|arg| arg == HIDDEN)
+                && let Err(e) = window::show(app)
+            {
+                tracing::warn!("cannot show the window: {e}");
+            }
+        }))
+        .plugin(tauri_plugin_autostart::init(
+            MacosLauncher::LaunchAgent,
+            Some(vec![HIDDEN]),
+        ))
+        .plugin(tauri_plugin_opener::init());
+    run_app(builder, engine, hidden);
+}
+
+/// Run the app on `builder` (the real runtime, or a mock one in tests).
+pub fn run_app<R: Runtime>(builder: Builder<R>, engine: Engine, hidden: bool) {
+    let app = with_commands(builder, engine)
+        .setup(move |app| start(app, hidden))
+        .on_page_load(|webview, payload| {
+            if payload.event() == PageLoadEvent::Finished {
+                window::page_loaded(webview);
+            }
+        })
+        .build(context())
+        .unwrap_or_else(|e| {
+            eprintln!("tidings-desktop: cannot start: {e}");
+            std::process::exit(1);
+        });
+    app.run(|app, event| match event {
+        // The last window was closed: keep running in the tray. Quit asks with a code and goes through.
+        RunEvent::ExitRequested { code: None, api, .. } => api.prevent_exit(),
+        RunEvent::Exit => stop(app),
+        _ => {}
+    });
+}
+
+/// `tauri.conf.json`, the capabilities and the UI's files, compiled in.
+fn context<R: Runtime>() -> tauri::Context<R> {
+    tauri::generate_context!()
+}
+
+/// The engine, the state the commands use, and the commands themselves.
+pub fn with_commands<R: Runtime>(builder: Builder<R>, engine: Engine) -> Builder<R> {
+    use commands::{events, feeds, settings};
+    builder
+        .manage(engine)
+        .manage(Demo::default())
+        .manage(PendingFocus::default())
+        .invoke_handler(tauri::generate_handler![
+            feeds::list_feeds,
+            feeds::add_feed,
+            feeds::edit_feed,
+            feeds::remove_feed,
+            feeds::pause_feed,
+            feeds::resume_feed,
+            feeds::test_feed,
+            demo::add_demo_feed,
+            events::list_events,
+            events::get_event,
+            events::mark_read,
+            events::mark_all_read,
+            settings::get_do_not_disturb,
+            settings::set_do_not_disturb,
+            settings::get_autostart,
+            settings::set_autostart,
+            settings::open_link,
+        ])
+}
+
+/// The tasks that run for the app's whole life, stopped in [`stop`].
+struct Background {
+    stop: CancellationToken,
+    follower: Mutex<Option<JoinHandle<Option<Following>>>>,
+    forwarder: JoinHandle<()>,
+}
+
+fn start<R: Runtime>(app: &mut App<R>, hidden: bool) -> Result<(), Box<dyn std::error::Error>> {
+    let handle = app.handle().clone();
+    let engine = app.state::<Engine>().inner().clone();
+    // Subscribe before following, so the UI misses nothing.
+    let forwarder = spawn(changes::forward(handle.clone(), engine.clone(), engine.subscribe()));
+    // A `demo` feed gets its server back before the feeds are followed, so it connects at the first try.
+    if let Err(e) = block_on(demo::restart(&engine, &app.state::<Demo>())) {
+        tracing::warn!("{}", e.message);
+    }
+    let stop = CancellationToken::new();
+    let follower = spawn(follower::follow(handle.clone(), engine.clone(), stop.clone()));
+    let (do_not_disturb, unread) = block_on(async { (engine.do_not_disturb().await, engine.unread_count().await) });
+    app.manage(Tray::create(
+        &handle,
+        do_not_disturb.unwrap_or(false),
+        unread.unwrap_or(0),
+    )?);
+    app.manage(Background {
+        stop: stop.clone(),
+        follower: Mutex::new(Some(follower)),
+        forwarder,
+    });
+    #[cfg(unix)]
+    spawn(quit_on_sigterm(handle.clone(), stop));
+    if !hidden {
+        window::show(&handle)?;
+    }
+    Ok(())
+}
+
+/// Quitting: stop following (the last events are committed, the lock released), then the demo server.
+fn stop<R: Runtime>(app: &AppHandle<R>) {
+    let Some(background) = app.try_state::<Background>() else {
+        return;
+    };
+    background.stop.cancel();
+    background.forwarder.abort();
+    let follower = background.follower.lock().unwrap_or_else(|e| e.into_inner()).take();
+    block_on(async {
+        if let Some(follower) = follower
+            && let Ok(Some(following)) = follower.await
+        {
+            following.shutdown().await;
+        }
+        app.state::<Demo>().shutdown().await;
+    });
+    tracing::info!("stopped");
+}
+
+/// A session logout or `kill` quits as cleanly as the tray's Quit.
+#[cfg(unix)]
+async fn quit_on_sigterm<R: Runtime>(app: AppHandle<R>, stop: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+        return;
+    };
+    tokio::select! {
+        _ = terminate.recv() => app.exit(0),
+        _ = stop.cancelled() => {}
+    }
+}
+
+fn data_dir() -> Result<PathBuf, String> {
+    match std::env::var_os("TIDINGS_DATA_DIR") {
+        Some(dir) if !dir.is_empty() => Ok(dir.into()),
+        _ => tidings::engine::default_data_dir()
+            .ok_or_else(|| "cannot find a home directory for the data; set TIDINGS_DATA_DIR".to_string()),
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+    use tauri::ipc::{CallbackFn, InvokeBody};
+    use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
+    use tauri::webview::InvokeRequest;
+    use tauri::{WebviewUrl, WebviewWindow, WebviewWindowBuilder};
+
+    use super::*;
+
+    /// The app's commands on a mock runtime, with a fresh data directory, and a window labelled `label`.
+    fn window(label: &str) -> (tempfile::TempDir, WebviewWindow<MockRuntime>) {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path()).unwrap();
+        (dir, window_on(engine, label))
+    }
+
+    fn window_on(engine: Engine, label: &str) -> WebviewWindow<MockRuntime> {
+        let app = with_commands(mock_builder(), engine).build(context()).unwrap();
+        WebviewWindowBuilder::new(&app, label, WebviewUrl::default())
+            .build()
+            .unwrap()
+    }
+
+    fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
+        let request = InvokeRequest {
+            cmd: cmd.into(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_string(),
+        };
+        get_ipc_response(window, request).map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    #[test]
+    fn an_unknown_feed_is_a_command_error_with_its_code() {
+        let (_dir, main) = window("main");
+        let error = invoke(&main, "pause_feed", json!({"name": "nope"})).unwrap_err();
+        assert_eq!(error["code"], "feed_not_found", "{error}");
+        assert!(error["message"].as_str().unwrap().contains("nope"), "{error}");
+    }
+
+    #[test]
+    fn adding_a_feed_answers_its_status() {
+        let (_dir, main) = window("main");
+        let input = json!({"url": "http://127.0.0.1:9/events", "name": "ci", "headers": ["X-Team: ops"]});
+        let feed = invoke(&main, "add_feed", json!({"input": input})).unwrap();
+        assert_eq!(
+            (&feed["name"], &feed["state"]["kind"], &feed["unread"]),
+            (&json!("ci"), &json!("idle"), &json!(0))
+        );
+        let error = invoke(&main, "add_feed", json!({"input": input})).unwrap_err();
+        assert_eq!(error["code"], "feed_exists");
+        let events = invoke(&main, "list_events", json!({"query": {"feed": "ci", "limit": 10}})).unwrap();
+        assert_eq!(events, json!([]));
+    }
+
+    #[test]
+    fn editing_keeps_what_the_form_does_not_show() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path()).unwrap();
+        let spec = tidings::FeedSpec {
+            url: "http://127.0.0.1:9/events".into(),
+            name: Some("ci".into()),
+            headers: vec!["Authorization: Bearer s3cret".into()],
+            title: Some("{{/title}}".into()),
+            ..Default::default()
+        };
+        block_on(engine.add_feed(spec)).unwrap();
+        let main = window_on(engine.clone(), "main");
+        let shown = invoke(&main, "list_feeds", json!({})).unwrap();
+        let headers = shown[0]["headers"].clone();
+        let input = json!({"url": "http://127.0.0.1:10/events", "name": "builds", "headers": headers});
+        let feed = invoke(&main, "edit_feed", json!({"name": "ci", "input": input})).unwrap();
+        assert_eq!(feed["name"], "builds");
+        let config = engine.store().feed("builds").unwrap().config;
+        assert_eq!(config.url.as_str(), "http://127.0.0.1:10/events");
+        assert_eq!(config.to_spec().title.as_deref(), Some("{{/title}}"));
+        assert_eq!(config.to_spec().headers, ["Authorization: Bearer s3cret"]);
+    }
+
+    #[test]
+    fn only_web_links_open() {
+        let (_dir, main) = window("main");
+        for url in ["file:///etc/passwd", "javascript:alert(1)", "tidings://x"] {
+            let error = invoke(&main, "open_link", json!({"url": url})).unwrap_err();
+            assert_eq!(error["code"], "invalid_link", "{url}: {error}");
+        }
+    }
+
+    #[test]
+    fn other_windows_cannot_invoke_commands() {
+        let (_dir, other) = window("other");
+        let error = invoke(&other, "list_feeds", json!({})).unwrap_err();
+        assert!(error.as_str().is_some_and(|e| e.contains("not allowed")), "{error}");
+    }
+
+    #[test]
+    fn the_capability_grants_exactly_the_commands() {
+        let capability: Value = serde_json::from_str(include_str!("../capabilities/main.json")).unwrap();
+        let mut granted: Vec<&str> = capability["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_str().unwrap())
+            .collect();
+        granted.sort();
+        let mut expected: Vec<String> = commands::COMMANDS
+            .iter()
+            .map(|command| format!("allow-{}", command.replace('_', "-")))
+            .chain(["core:event:default".to_string()])
+            .collect();
+        expected.sort();
+        assert_eq!(granted, expected);
+    }
+}

@@ -1,0 +1,65 @@
+//! The main window. Closing it destroys it, which frees the WebView (~250 MB even for a blank page) while the
+//! engine and the tray keep running; showing it again builds it anew from `tauri.conf.json`.
+
+use std::sync::Mutex;
+
+use tauri::{AppHandle, Emitter, Manager, Runtime, Webview, WebviewWindow, WebviewWindowBuilder};
+
+/// The label of the main window, the only one the UI's capability names.
+pub const MAIN: &str = "main";
+/// Event to the UI: show the event with this `seq` (a notification without a link was clicked).
+pub const FOCUS_EVENT: &str = "focus-event";
+
+/// Show, unminimize and focus the main window, building it if it was closed.
+pub fn show<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
+    if let Some(window) = app.get_webview_window(MAIN) {
+        window.unminimize()?;
+        window.show()?;
+        window.set_focus()?;
+        return Ok(window);
+    }
+    let config = app
+        .config()
+        .app
+        .windows
+        .iter()
+        .find(|window| window.label == MAIN)
+        .ok_or_else(|| tauri::Error::WindowNotFound)?;
+    WebviewWindowBuilder::from_config(app, config)?.build()
+}
+
+/// A `focus-event` for a window that is still loading: sent once its page has loaded.
+#[derive(Default)]
+pub struct PendingFocus(Mutex<Option<i64>>);
+
+/// Show the main window on the event `seq`.
+pub fn focus_event<R: Runtime>(app: &AppHandle<R>, seq: i64) {
+    let existed = app.get_webview_window(MAIN).is_some();
+    if !existed {
+        *lock(&app.state::<PendingFocus>()) = Some(seq);
+    }
+    if let Err(e) = show(app) {
+        tracing::warn!("cannot show the window: {e}");
+        return;
+    }
+    if existed && let Err(e) = app.emit_to(MAIN, FOCUS_EVENT, seq) {
+        tracing::warn!("cannot tell the window which event to show: {e}");
+    }
+}
+
+/// Called when a page has loaded: deliver a pending `focus-event`.
+pub fn page_loaded<R: Runtime>(webview: &Webview<R>) {
+    if webview.label() != MAIN {
+        return;
+    }
+    if let Some(seq) = lock(&webview.state::<PendingFocus>()).take()
+        && let Err(e) = webview.emit_to(MAIN, FOCUS_EVENT, seq)
+    {
+        tracing::warn!("cannot tell the window which event to show: {e}");
+    }
+}
+
+// Never held across an await or a call into Tauri; a panic elsewhere cannot leave the Option inconsistent.
+fn lock(pending: &PendingFocus) -> std::sync::MutexGuard<'_, Option<i64>> {
+    pending.0.lock().unwrap_or_else(|e| e.into_inner())
+}
