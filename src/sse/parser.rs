@@ -2,26 +2,35 @@
 //!
 //! This module owns the wire format of Server-Sent Events and nothing else: it follows the WHATWG
 //! HTML standard's "Parsing an event stream" and "Interpreting an event stream" steps exactly, and
-//! does no I/O, no async and no allocation per byte. `sse::connection` speaks HTTP to a feed, checks
+//! does no I/O, no async and no allocation per line. `sse::connection` speaks HTTP to a feed, checks
 //! the status and Content-Type, and hands every chunk of the response body, as it arrives, to
-//! [`Parser::push`]; what comes back is a list of [`Dispatch`]es, in stream order.
+//! [`Parser::push`]; what comes back is a list of [`Dispatch`]es, in stream order. [`Parser::push_with`]
+//! is the same parser handing each dispatch to a callback as borrowed text ([`DispatchRef`]), for a
+//! caller that does not need to keep it.
 //!
 //! A chunk may end anywhere: inside a line, between the CR and the LF of a CRLF, inside the UTF-8
 //! byte order mark, or inside a multibyte character. The parser keeps just enough state across
 //! pushes (the incomplete line, whether the last byte was a CR, how much of a leading BOM it has
 //! seen) that every way of cutting the same bytes gives the same dispatches.
 //!
-//! Complete lines are parsed straight from the pushed slice; only the unterminated tail of a push
-//! is copied, into the line buffer. The data, event type and last event ID buffers are reused from
-//! one event to the next, so the strings of each dispatched [`Event`] are the only allocations per
-//! event.
+//! How it stays fast: line ends are found by one pass over the whole chunk ([`super::line_ends`]);
+//! lines are parsed straight from the pushed slice (the common field names are matched without
+//! searching for the colon); an event whose only `data` line arrived in this push is dispatched
+//! straight from the pushed bytes, without a copy; the data, event type and ID buffers are reused
+//! from one event to the next; and UTF-8 is decoded once per event, when it is dispatched. Invalid
+//! UTF-8 is replaced with U+FFFD as the standard says (per value: a line ending always ends an
+//! invalid sequence, so decoding the joined data once gives the same text as decoding each line).
 //!
 //! Memory is bounded: a line longer than the limit ([`DEFAULT_MAX_BYTES`] unless set with
 //! [`Parser::with_max_bytes`]) fails with [`ParseError::LineTooLong`] as soon as the buffered part
-//! exceeds it, and an event whose data buffer would exceed it fails with
-//! [`ParseError::EventTooLarge`].
+//! exceeds it, and an event whose data buffer (the bytes of its `data` values as they arrived, each
+//! followed by '\n') would exceed it fails with [`ParseError::EventTooLarge`].
 
-use memchr::{memchr, memchr2_iter};
+use std::borrow::Cow;
+
+use memchr::memchr;
+
+use super::line_ends::LineEnds;
 
 /// Default limit for one line and for one event's data: 4 MiB.
 pub const DEFAULT_MAX_BYTES: usize = 4 * 1024 * 1024;
@@ -53,6 +62,44 @@ pub enum Dispatch {
     IdOnly(String),
 }
 
+/// An [`Event`] lent to the callback of [`Parser::push_with`]: the same fields, borrowed from the
+/// parser and the pushed bytes, valid during the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRef<'a> {
+    /// See [`Event::id`].
+    pub id: &'a str,
+    /// See [`Event::id_in_block`].
+    pub id_in_block: bool,
+    /// See [`Event::event_type`].
+    pub event_type: &'a str,
+    /// See [`Event::data`].
+    pub data: &'a str,
+}
+
+/// A [`Dispatch`] lent to the callback of [`Parser::push_with`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DispatchRef<'a> {
+    /// See [`Dispatch::Event`].
+    Event(EventRef<'a>),
+    /// See [`Dispatch::IdOnly`].
+    IdOnly(&'a str),
+}
+
+impl DispatchRef<'_> {
+    /// An owned copy, to keep after the callback returns.
+    pub fn to_dispatch(&self) -> Dispatch {
+        match *self {
+            DispatchRef::Event(event) => Dispatch::Event(Event {
+                id: event.id.to_owned(),
+                id_in_block: event.id_in_block,
+                event_type: event.event_type.to_owned(),
+                data: event.data.to_owned(),
+            }),
+            DispatchRef::IdOnly(id) => Dispatch::IdOnly(id.to_owned()),
+        }
+    }
+}
+
 /// Why the parser refused the stream. After one, the connection is dropped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
@@ -80,7 +127,20 @@ enum BomState {
     Done,
 }
 
-/// A streaming `text/event-stream` parser. Feed it with [`Parser::push`].
+/// Where the current block's data buffer is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Data {
+    /// No `data` field yet: the data buffer is empty.
+    Empty,
+    /// One `data` field, whose line lies wholly in the current push: the data buffer is
+    /// `bytes[start..end]` of that push followed by '\n'. Copied into [`Parser::data`] before the
+    /// push returns.
+    InPush { start: usize, end: usize, ascii: bool },
+    /// In [`Parser::data`].
+    Buffered,
+}
+
+/// A streaming `text/event-stream` parser. Feed it with [`Parser::push`] or [`Parser::push_with`].
 #[derive(Debug, Clone)]
 pub struct Parser {
     /// Limit in bytes for one line and for one event's data buffer.
@@ -91,10 +151,16 @@ pub struct Parser {
     line: Vec<u8>,
     /// The previous push ended with a CR: an LF at the start of the next push belongs to it.
     last_was_cr: bool,
-    /// Spec: the data buffer. Each `data` value followed by '\n'.
-    data: String,
-    /// Spec: the event type buffer.
-    event_type: String,
+    /// Where the data buffer is.
+    data_at: Data,
+    /// Spec: the data buffer, when [`Data::Buffered`]: each `data` value, as raw bytes, followed by '\n'.
+    data: Vec<u8>,
+    /// Every byte in `data` is ASCII (so it needs no UTF-8 check).
+    data_ascii: bool,
+    /// Spec: the event type buffer, as raw bytes (decoded at dispatch).
+    event_type: Vec<u8>,
+    /// Every byte in `event_type` is ASCII.
+    event_type_ascii: bool,
     /// Spec: the last event ID buffer. Persists across blocks; a blank line commits it.
     id_buffer: String,
     /// Whether the current block has had a valid `id` field.
@@ -121,8 +187,11 @@ impl Parser {
             bom: BomState::Pending(0),
             line: Vec::new(),
             last_was_cr: false,
-            data: String::new(),
-            event_type: String::new(),
+            data_at: Data::Empty,
+            data: Vec::new(),
+            data_ascii: true,
+            event_type: Vec::new(),
+            event_type_ascii: true,
             id_buffer: String::new(),
             id_in_block: false,
             last_event_id: String::new(),
@@ -154,10 +223,16 @@ impl Parser {
     /// After an Err the parser must not be used again (the connection is dropped); if it is, it
     /// returns the same error again and parses nothing.
     pub fn push(&mut self, bytes: &[u8], out: &mut Vec<Dispatch>) -> Result<(), ParseError> {
+        self.push_with(bytes, |item| out.push(item.to_dispatch()))
+    }
+
+    /// Parse the next bytes of the stream; call `on_dispatch` with each dispatched item, in order,
+    /// lent rather than copied. Errors as [`Parser::push`].
+    pub fn push_with(&mut self, bytes: &[u8], mut on_dispatch: impl FnMut(DispatchRef<'_>)) -> Result<(), ParseError> {
         if let Some(err) = &self.failed {
             return Err(err.clone());
         }
-        let result = self.push_inner(bytes, out);
+        let result = self.push_inner(bytes, &mut on_dispatch);
         if let Err(err) = &result {
             self.failed = Some(err.clone());
         }
@@ -176,7 +251,7 @@ impl Parser {
         &self.last_event_id
     }
 
-    fn push_inner(&mut self, bytes: &[u8], out: &mut Vec<Dispatch>) -> Result<(), ParseError> {
+    fn push_inner<F: FnMut(DispatchRef<'_>)>(&mut self, bytes: &[u8], sink: &mut F) -> Result<(), ParseError> {
         let bytes = match self.bom {
             BomState::Pending(seen) => match self.strip_bom(seen, bytes)? {
                 Some(rest) => rest,
@@ -189,13 +264,20 @@ impl Parser {
         let mut start = 0;
         // Where an LF would be the second half of a CRLF (and so end no line).
         let mut lf_ends_nothing_at = if self.last_was_cr { Some(0) } else { None };
-        for end in memchr2_iter(b'\r', b'\n', bytes) {
-            let is_cr = bytes[end] == b'\r';
+        for (end, ascii) in LineEnds::new(bytes) {
+            let is_cr = bytes.get(end) == Some(&b'\r');
             if !is_cr && lf_ends_nothing_at == Some(end) {
                 start = end + 1;
                 continue;
             }
-            self.end_line(&bytes[start..end], out)?;
+            if self.line.is_empty() {
+                if end - start > self.max_bytes {
+                    return Err(ParseError::LineTooLong { limit: self.max_bytes });
+                }
+                self.process_line(bytes, Line::InPush { start, end, ascii }, sink)?;
+            } else {
+                self.end_carried_line(bytes, bytes.get(start..end).unwrap_or_default(), sink)?;
+            }
             start = end + 1;
             if is_cr {
                 lf_ends_nothing_at = Some(start);
@@ -204,6 +286,15 @@ impl Parser {
         // A CR as the very last byte: the LF that may follow arrives with the next push. An empty
         // push keeps a pending CR pending.
         self.last_was_cr = lf_ends_nothing_at == Some(bytes.len());
+
+        // The pushed bytes are the caller's: keep a data value that is still needed.
+        if let Data::InPush { start, end, ascii } = self.data_at {
+            self.data_ascii = ascii;
+            self.data.clear();
+            self.data.extend_from_slice(bytes.get(start..end).unwrap_or_default());
+            self.data.push(b'\n');
+            self.data_at = Data::Buffered;
+        }
 
         let tail = bytes.get(start..).unwrap_or_default();
         if !tail.is_empty() {
@@ -244,19 +335,21 @@ impl Parser {
         Ok(Some(bytes))
     }
 
-    /// A line ending arrived: `rest` is the part of the line in this push, after whatever the
-    /// line buffer holds from earlier pushes.
-    fn end_line(&mut self, rest: &[u8], out: &mut Vec<Dispatch>) -> Result<(), ParseError> {
+    /// A line ending arrived for a line that began in an earlier push: `rest` is the part of the
+    /// line in this push, after what the line buffer holds.
+    fn end_carried_line<F: FnMut(DispatchRef<'_>)>(
+        &mut self,
+        bytes: &[u8],
+        rest: &[u8],
+        sink: &mut F,
+    ) -> Result<(), ParseError> {
         if self.line.len() + rest.len() > self.max_bytes {
             return Err(ParseError::LineTooLong { limit: self.max_bytes });
-        }
-        if self.line.is_empty() {
-            return self.process_line(rest, out);
         }
         // Borrow the buffer out of `self` (no allocation) so it can be read while `self` changes.
         let mut line = std::mem::take(&mut self.line);
         line.extend_from_slice(rest);
-        let result = self.process_line(&line, out);
+        let result = self.process_line(bytes, Line::Carried(&line), sink);
         line.clear();
         self.line = line;
         result
@@ -264,41 +357,66 @@ impl Parser {
 
     /// Spec: "Interpreting an event stream", for one complete line without its line ending.
     ///
-    /// The line is split on bytes and only the field value is decoded: ':' and ' ' are ASCII, so
-    /// they are never part of a multibyte sequence nor produced by replacing invalid bytes, and a
-    /// field name with invalid UTF-8 in it matches no known name either way.
-    fn process_line(&mut self, line: &[u8], out: &mut Vec<Dispatch>) -> Result<(), ParseError> {
-        if line.is_empty() {
-            self.dispatch(out);
+    /// The line is split on bytes: ':' and ' ' are ASCII, so they are never part of a multibyte
+    /// sequence nor produced by replacing invalid bytes, and a field name with invalid UTF-8 in it
+    /// matches no known name either way.
+    #[inline]
+    fn process_line<F: FnMut(DispatchRef<'_>)>(
+        &mut self,
+        bytes: &[u8],
+        line: Line<'_>,
+        sink: &mut F,
+    ) -> Result<(), ParseError> {
+        let (text, ascii) = match line {
+            Line::InPush { start, end, ascii } => (bytes.get(start..end).unwrap_or_default(), ascii),
+            Line::Carried(text) => (text, false),
+        };
+        if text.is_empty() {
+            self.dispatch(bytes, sink);
             return Ok(());
         }
-        let (name, value) = match memchr(b':', line) {
-            Some(0) => return Ok(()), // a comment
-            Some(colon) => {
-                let value = line.get(colon + 1..).unwrap_or_default();
-                let value = value.strip_prefix(b" ").unwrap_or(value);
-                (line.get(..colon).unwrap_or_default(), value)
-            }
-            None => (line, &[][..]),
+        let Some((name, value_at)) = split_field(text) else {
+            return Ok(()); // a comment
         };
+        let value = text.get(value_at..).unwrap_or_default();
         match name {
-            b"data" => {
-                let value = decode(value);
-                // The data buffer may hold at most `max_bytes`, counting the '\n' after each value.
-                if self.data.len() + value.len() + 1 > self.max_bytes {
-                    return Err(ParseError::EventTooLarge { limit: self.max_bytes });
+            b"data" => match (self.data_at, line) {
+                (Data::Empty, Line::InPush { start, end, ascii }) => {
+                    self.data_at = Data::InPush {
+                        start: start + value_at,
+                        end,
+                        ascii,
+                    };
                 }
-                self.data.push_str(&value);
-                self.data.push('\n');
-            }
+                (held, _) => {
+                    if let Data::InPush { start, end, ascii } = held {
+                        self.data_ascii = ascii;
+                        self.data.clear();
+                        self.data.extend_from_slice(bytes.get(start..end).unwrap_or_default());
+                        self.data.push(b'\n');
+                    } else if held == Data::Empty {
+                        self.data_ascii = true;
+                        self.data.clear();
+                    }
+                    self.data_ascii &= ascii;
+                    // The data buffer may hold at most `max_bytes`, counting the '\n' after each value.
+                    if self.data.len() + value.len() + 1 > self.max_bytes {
+                        return Err(ParseError::EventTooLarge { limit: self.max_bytes });
+                    }
+                    self.data.extend_from_slice(value);
+                    self.data.push(b'\n');
+                    self.data_at = Data::Buffered;
+                }
+            },
             b"event" => {
                 self.event_type.clear();
-                self.event_type.push_str(&decode(value));
+                self.event_type.extend_from_slice(value);
+                self.event_type_ascii = ascii;
             }
             // An id containing U+0000 is ignored.
-            b"id" if memchr(0, value).is_none() => {
+            b"id" if !value.contains(&0) => {
                 self.id_buffer.clear();
-                self.id_buffer.push_str(&decode(value));
+                self.id_buffer.push_str(&text_of(value, ascii));
                 self.id_in_block = true;
             }
             // A retry that is not all ASCII digits (or is empty) is ignored.
@@ -314,41 +432,95 @@ impl Parser {
     }
 
     /// Spec: "dispatch the event", at a blank line.
-    fn dispatch(&mut self, out: &mut Vec<Dispatch>) {
-        let id_changed = self.last_event_id != self.id_buffer;
-        if id_changed {
+    #[inline]
+    fn dispatch<F: FnMut(DispatchRef<'_>)>(&mut self, bytes: &[u8], sink: &mut F) {
+        // Without a valid `id` in this block the buffer still holds the committed ID.
+        if self.id_in_block && self.last_event_id != self.id_buffer {
             self.last_event_id.clone_from(&self.id_buffer);
+            if self.data_at == Data::Empty {
+                sink(DispatchRef::IdOnly(&self.last_event_id));
+            }
         }
         let id_in_block = std::mem::replace(&mut self.id_in_block, false);
-        if self.data.is_empty() {
-            self.event_type.clear();
-            if id_changed {
-                out.push(Dispatch::IdOnly(self.last_event_id.clone()));
+        let (raw, ascii) = match self.data_at {
+            Data::Empty => {
+                self.event_type.clear();
+                return;
             }
-            return;
-        }
-        let data = self.data.strip_suffix('\n').unwrap_or(&self.data);
-        let event_type = if self.event_type.is_empty() {
-            String::from("message")
-        } else {
-            self.event_type.clone()
+            Data::InPush { start, end, ascii } => (bytes.get(start..end).unwrap_or_default(), ascii),
+            // The final '\n' is removed.
+            Data::Buffered => (
+                self.data.split_last().map(|(_, data)| data).unwrap_or_default(),
+                self.data_ascii,
+            ),
         };
-        out.push(Dispatch::Event(Event {
-            id: self.last_event_id.clone(),
+        let data = text_of(raw, ascii);
+        let event_type = text_of(&self.event_type, self.event_type_ascii);
+        sink(DispatchRef::Event(EventRef {
+            id: &self.last_event_id,
             id_in_block,
-            event_type,
-            data: String::from(data),
+            event_type: if event_type.is_empty() { "message" } else { &event_type },
+            data: &data,
         }));
-        self.data.clear();
+        self.data_at = Data::Empty;
         self.event_type.clear();
     }
 }
 
+/// A complete line: where it is.
+#[derive(Debug, Clone, Copy)]
+enum Line<'a> {
+    /// `bytes[start..end]` of the current push.
+    InPush { start: usize, end: usize, ascii: bool },
+    /// Begun in an earlier push: the line buffer with this push's part appended.
+    Carried(&'a [u8]),
+}
+
+/// The text of a field value: `ascii` when the line scan saw only ASCII bytes in it, which are
+/// UTF-8 as they are; otherwise decoded with [`decode`].
+#[inline]
+fn text_of(bytes: &[u8], ascii: bool) -> Cow<'_, str> {
+    if ascii {
+        debug_assert!(bytes.is_ascii(), "the line scan called non-ASCII bytes ASCII");
+        // SAFETY: `ascii` comes from `LineEnds`, which sets it only when no byte of the line has its
+        // top bit set (tested against a byte-by-byte check in `line_ends`); ASCII bytes are valid UTF-8.
+        Cow::Borrowed(unsafe { std::str::from_utf8_unchecked(bytes) })
+    } else {
+        decode(bytes)
+    }
+}
+
+/// Split a non-empty line into its field name and the index where its value starts (after the
+/// first ':' and one space after it, if any; the line's end when it has no ':'). `None` for a
+/// comment (a line starting with ':'). The usual field names are recognised without a search.
+#[inline]
+fn split_field(line: &[u8]) -> Option<(&[u8], usize)> {
+    let colon = if line.starts_with(b"data:") {
+        4
+    } else if line.starts_with(b"id:") {
+        2
+    } else if line.starts_with(b"event:") {
+        5
+    } else {
+        match memchr(b':', line) {
+            Some(0) => return None,
+            Some(colon) => colon,
+            None => return Some((line, line.len())),
+        }
+    };
+    let value_at = if line.get(colon + 1) == Some(&b' ') {
+        colon + 2
+    } else {
+        colon + 1
+    };
+    Some((line.get(..colon).unwrap_or_default(), value_at))
+}
+
 /// UTF-8 decode one field value, replacing invalid sequences with U+FFFD. Borrows (no copy)
 /// unless the bytes are invalid.
-fn decode(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+fn decode(bytes: &[u8]) -> Cow<'_, str> {
     match std::str::from_utf8(bytes) {
-        Ok(text) => std::borrow::Cow::Borrowed(text),
+        Ok(text) => Cow::Borrowed(text),
         Err(_) => String::from_utf8_lossy(bytes),
     }
 }
