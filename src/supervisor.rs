@@ -18,6 +18,8 @@ use crate::sse::connection::Limits;
 
 /// A connection that stayed up this long counts as healthy even if it carried no event.
 const HEALTHY_AFTER: Duration = Duration::from_secs(60);
+/// While a burst is being kept, read at most about this many items ahead (the next burst's size bound).
+const READ_AHEAD_ITEMS: usize = 50_000;
 
 /// Items that arrived together on one connection, with the cursor after them.
 #[derive(Debug, Clone)]
@@ -139,6 +141,16 @@ pub async fn follow(mut params: Follow<'_>, downstream: &mut impl Downstream) ->
     }
 }
 
+/// Whether to read the next burst while the current one is being kept: not after the end, nor once
+/// shutdown was asked for (what was read is still kept), nor past [`READ_AHEAD_ITEMS`].
+fn reading_ahead(
+    ended: &Option<Option<Result<(), Failure>>>,
+    ahead: &[Dispatch],
+    shutdown: &CancellationToken,
+) -> bool {
+    ended.is_none() && ahead.len() < READ_AHEAD_ITEMS && !shutdown.is_cancelled()
+}
+
 /// How one live connection went.
 struct Session {
     /// `None`: cancelled. `Some(Ok)`: the server closed cleanly. `Some(Err)`: it broke.
@@ -156,20 +168,30 @@ async fn read_until_end(
     let opened_at = tokio::time::Instant::now();
     downstream.state(FeedState::Live { since_ms: connected_ms }).await;
     let mut delivered = false;
+    // Items read while the previous burst was being kept: they make up the next burst, so the bursts grow
+    // as large as the downstream is slow and the connection is never left unread while a commit runs.
+    let mut ahead: Vec<Dispatch> = Vec::new();
+    let mut ended: Option<Option<Result<(), Failure>>> = None;
     let end = loop {
-        let next = tokio::select! {
-            biased;
-            _ = params.shutdown.cancelled() => break None,
-            next = connection.next() => next,
-        };
-        let items = match next {
-            Ok(Some(items)) => items,
-            Ok(None) => break Some(Ok(())),
-            Err(failure) => break Some(Err(failure)),
-        };
-        if items.is_empty() {
-            continue;
+        if ahead.is_empty() {
+            if let Some(end) = ended.take() {
+                break end;
+            }
+            let next = tokio::select! {
+                biased;
+                _ = params.shutdown.cancelled() => break None,
+                next = connection.next() => next,
+            };
+            match next {
+                Ok(Some(items)) => ahead = items,
+                Ok(None) => break Some(Ok(())),
+                Err(failure) => break Some(Err(failure)),
+            }
+            if ahead.is_empty() {
+                continue;
+            }
         }
+        let items = std::mem::take(&mut ahead);
         let cursor = items
             .iter()
             .rev()
@@ -187,12 +209,29 @@ async fn read_until_end(
             connected_ms,
             received_ms: now_ms(),
         };
-        // Delivery is not interrupted by shutdown: a burst that was read is kept before stopping.
-        match downstream.deliver(burst).await {
+        // Delivery is not interrupted by shutdown: a burst that was read is kept before stopping. Meanwhile
+        // the connection is read ahead (reading is cancel-safe: an unfinished read loses nothing).
+        let delivery = downstream.deliver(burst);
+        tokio::pin!(delivery);
+        let kept = loop {
+            tokio::select! {
+                biased;
+                kept = &mut delivery => break kept,
+                next = connection.next(), if reading_ahead(&ended, &ahead, params.shutdown) => match next {
+                    Ok(Some(mut items)) => ahead.append(&mut items),
+                    Ok(None) => ended = Some(Some(Ok(()))),
+                    Err(failure) => ended = Some(Some(Err(failure))),
+                },
+            }
+        };
+        match kept {
             Ok(kept) => params.cursor = kept,
             Err(message) => break Some(Err(Failure::retry(message))),
         }
         delivered = true;
+        if params.shutdown.is_cancelled() && ahead.is_empty() {
+            break None;
+        }
     };
     Session {
         end,

@@ -8,7 +8,8 @@
 //!   `{{cursor}}` in a message becomes the feed's cursor. Frames that arrive before the last step are
 //!   handshake, not events.
 //! - Every message after that is an event: text as is, binary as base64 (type `binary`).
-//! - Liveness: a ping every `ping_interval`; no frame at all (a pong included) for the stall timeout means a
+//! - Liveness: a ping every `ping_interval` (counted again from each ping the server sends: answering it
+//!   already proves the channel works); no frame at all (a pong included) for the stall timeout means a
 //!   dead connection. Pongs to the server's pings are flushed at once.
 //! - Close codes: 1000 and 1001 end the stream cleanly (reconnect); 1006, 1011, 1012, 1013 and 1014 are
 //!   retried; policy closes (1008, 4000–4999) and the rest fail the feed with the code and reason.
@@ -16,7 +17,7 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use regex::Regex;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, MissedTickBehavior};
@@ -32,6 +33,11 @@ use crate::sse::connection::Limits;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
+/// Bytes read from the socket at a time. tungstenite's default (128 KiB) is zero-filled on the first read,
+/// so every idle channel held 128 KiB; 8 KiB still takes dozens of typical events per read, and a larger
+/// message grows the buffer to its size (up to the feed's limit) only while it arrives.
+const READ_BUFFER: usize = 8 * 1024;
+
 /// An open WebSocket channel.
 pub struct WsConnection {
     socket: Socket,
@@ -39,6 +45,21 @@ pub struct WsConnection {
     ping: tokio::time::Interval,
     /// When the last frame of any kind arrived: silence is measured from here, not from the last ping.
     last_frame: Instant,
+    /// How the stream ended, when that was read together with events still to be handed on.
+    ended: Option<Result<(), Failure>>,
+    /// A ping came in the middle of a burst: its pong goes out before the next read.
+    pong_owed: bool,
+}
+
+/// At most this many messages already received go into one burst.
+const BURST_MESSAGES: usize = 8192;
+
+/// What one read result means for the burst being gathered.
+enum Taken {
+    More,
+    /// A ping arrived: its pong must go out now.
+    Flush,
+    End(Result<(), Failure>),
 }
 
 impl WsConnection {
@@ -57,6 +78,7 @@ impl WsConnection {
             }
         }
         let settings = WebSocketConfig::default()
+            .read_buffer_size(READ_BUFFER)
             .max_message_size(Some(limits.max_event_bytes))
             .max_frame_size(Some(limits.max_event_bytes));
         let connect = tokio_tungstenite::connect_async_with_config(request, Some(settings), true);
@@ -77,6 +99,8 @@ impl WsConnection {
             stall_timeout: config.stall_timeout,
             ping,
             last_frame: Instant::now(),
+            ended: None,
+            pong_owed: false,
         };
         connection.send_steps(config, cursor, limits.header_timeout).await?;
         Ok(connection)
@@ -122,8 +146,17 @@ impl WsConnection {
         }
     }
 
-    /// The next event(s); `Ok(None)` when the server closed cleanly (1000, 1001).
+    /// The next event(s): every message already received, up to [`BURST_MESSAGES`]; `Ok(None)` when the
+    /// server closed cleanly (1000, 1001). Cancel-safe: dropped while waiting, it has taken nothing.
     pub async fn next(&mut self) -> Result<Option<Vec<Dispatch>>, Failure> {
+        if let Some(ended) = self.ended.take() {
+            return ended.map(|()| None);
+        }
+        if self.pong_owed {
+            self.flush().await?;
+            self.pong_owed = false;
+        }
+        let mut items = Vec::new();
         loop {
             let silent_until = self.last_frame + self.stall_timeout;
             let frame = tokio::select! {
@@ -137,34 +170,73 @@ impl WsConnection {
                     continue;
                 }
             };
-            let message = match frame {
-                Err(_) => {
-                    return Err(Failure::retry(format!(
-                        "no frame and no pong for {} s; reconnecting",
-                        self.stall_timeout.as_secs()
-                    )));
-                }
-                Ok(None) => return Err(Failure::retry("the connection ended without a close frame (1006)")),
-                Ok(Some(Err(error))) => return Err(read_failure(error)),
-                Ok(Some(Ok(message))) => message,
+            let frame = frame.map_err(|()| {
+                Failure::retry(format!(
+                    "no frame and no pong for {} s; reconnecting",
+                    self.stall_timeout.as_secs()
+                ))
+            })?;
+            match self.take(frame, &mut items) {
+                Taken::More => {}
+                Taken::Flush => self.flush().await?,
+                Taken::End(end) => return end.map(|()| None),
+            }
+            if !items.is_empty() {
+                break;
+            }
+        }
+        // Whatever else is already here goes into the same burst (the end, if it came, waits for the next call).
+        while items.len() < BURST_MESSAGES {
+            let Some(frame) = self.socket.next().now_or_never() else {
+                break;
             };
-            self.last_frame = Instant::now();
-            match message {
-                Message::Text(text) => return Ok(Some(vec![event("message", text.as_str().to_string())])),
-                Message::Binary(bytes) => {
-                    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
-                    return Ok(Some(vec![event("binary", encoded)]));
+            match self.take(frame, &mut items) {
+                Taken::More => {}
+                Taken::Flush => {
+                    // Not awaited here: dropping this future while it waits would lose `items`.
+                    self.pong_owed = true;
+                    break;
                 }
-                Message::Ping(_) => self.flush().await?,
-                Message::Pong(_) | Message::Frame(_) => {}
-                Message::Close(frame) => {
-                    return match frame.as_ref().map(|f| u16::from(f.code)) {
-                        None | Some(1000 | 1001) => Ok(None),
-                        Some(_) => Err(closed(frame)),
-                    };
+                Taken::End(end) => {
+                    self.ended = Some(end);
+                    break;
                 }
             }
         }
+        Ok(Some(items))
+    }
+
+    /// Take one read result: an event goes into `items`.
+    fn take(&mut self, frame: Option<Result<Message, tungstenite::Error>>, items: &mut Vec<Dispatch>) -> Taken {
+        let message = match frame {
+            None => return Taken::End(Err(Failure::retry("the connection ended without a close frame (1006)"))),
+            Some(Err(error)) => return Taken::End(Err(read_failure(error))),
+            Some(Ok(message)) => message,
+        };
+        self.last_frame = Instant::now();
+        match message {
+            Message::Text(text) => items.push(event("message", text.as_str().to_string())),
+            Message::Binary(bytes) => {
+                items.push(event(
+                    "binary",
+                    base64::engine::general_purpose::STANDARD.encode(&bytes),
+                ));
+            }
+            Message::Ping(_) => {
+                // The server checks the channel itself: once we answer, it is known to work both ways, so
+                // our own ping waits a full interval (thousands of idle channels ping half as often).
+                self.ping.reset();
+                return Taken::Flush;
+            }
+            Message::Pong(_) | Message::Frame(_) => {}
+            Message::Close(frame) => {
+                return Taken::End(match frame.as_ref().map(|f| u16::from(f.code)) {
+                    None | Some(1000 | 1001) => Ok(()),
+                    Some(_) => Err(closed(frame)),
+                });
+            }
+        }
+        Taken::More
     }
 
     /// Send queued control frames (the pong to a ping) now, even when idle.
@@ -209,7 +281,10 @@ fn handshake_failure(error: tungstenite::Error) -> Failure {
                 },
             }
         }
-        other => Failure::retry(format!("cannot connect: {}", describe(&other))),
+        other => match crate::limits::explain_if_out_of_files(&other) {
+            Some(explained) => Failure::retry(explained),
+            None => Failure::retry(format!("cannot connect: {}", describe(&other))),
+        },
     }
 }
 

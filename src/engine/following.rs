@@ -32,6 +32,8 @@ use crate::template::Subject;
 /// Events that arrive this soon after a connection opens may be a backlog: they are gathered for a
 /// catch-up summary rather than raised one by one.
 const CATCH_UP: Duration = Duration::from_secs(2);
+/// A burst longer than this is handed to the writer in parts of this many events (see `deliver`).
+const BURST_PART: usize = 4096;
 
 /// How an engine follows its feeds.
 #[derive(Debug, Clone)]
@@ -82,6 +84,8 @@ struct Context {
     notifier: Option<mpsc::Sender<Arrival>>,
     hooks: Hooks,
     limits: Limits,
+    /// How many feeds the open-file limit leaves room for (`None`: no limit).
+    feeds_that_fit: Option<u64>,
 }
 
 pub(super) async fn start(engine: Engine, options: FollowOptions) -> Result<Following, Error> {
@@ -89,6 +93,13 @@ pub(super) async fn start(engine: Engine, options: FollowOptions) -> Result<Foll
     let held = tokio::task::spawn_blocking(move || lock::acquire(&dir))
         .await
         .map_err(|e| Error::Internal(e.to_string()))??;
+    let open_files = match crate::limits::raise_open_file_limit() {
+        Ok(open_files) => Some(open_files),
+        Err(e) => {
+            tracing::warn!("cannot raise the open-file limit ({e}); feeds past the current limit cannot connect");
+            None
+        }
+    };
     let store = engine.store().clone();
     store.clear_reported_states()?;
     engine.refresh_silence()?;
@@ -108,6 +119,7 @@ pub(super) async fn start(engine: Engine, options: FollowOptions) -> Result<Foll
                     events: left_over,
                     catch_up: true,
                     rate_limit: None,
+                    drain_gap: None,
                 })
                 .await;
         }
@@ -127,6 +139,7 @@ pub(super) async fn start(engine: Engine, options: FollowOptions) -> Result<Foll
         notifier,
         hooks: Hooks::default(),
         limits: options.limits,
+        feeds_that_fit: open_files.and_then(|o| o.feeds_that_fit()),
     });
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
@@ -211,6 +224,14 @@ async fn reconcile(context: &Arc<Context>, running: &mut HashMap<i64, Running>, 
         .filter(FeedRecord::wants_following)
         .map(|feed| (feed.id, feed))
         .collect();
+    if let Some(fit) = context.feeds_that_fit.filter(|fit| wanted.len() as u64 > *fit) {
+        tracing::warn!(
+            "{} feeds to follow, but the open-file limit leaves room for about {fit}; the rest will fail to \
+             connect: {}",
+            wanted.len(),
+            crate::limits::HOW_TO_RAISE
+        );
+    }
     let stale: Vec<i64> = running
         .iter()
         .filter(|(id, feed)| feed.task.is_finished() || wanted.get(*id).is_none_or(|w| w.revision != feed.revision))
@@ -248,6 +269,8 @@ async fn follow_feed(context: Arc<Context>, record: FeedRecord, cursor: String, 
         feed_id: record.id,
         name: &record.config.name,
         config: &record.config,
+        connection_ms: 0,
+        catching_up: false,
     };
     let params = Follow {
         client: &context.client,
@@ -261,12 +284,30 @@ async fn follow_feed(context: Arc<Context>, record: FeedRecord, cursor: String, 
     tracing::debug!(feed = %record.config.name, ?outcome, "no longer following");
 }
 
+impl StoreDownstream<'_> {
+    /// Whether a burst of `stored` new events may be a backlog: a connection is catching up in its first
+    /// seconds ([`CATCH_UP`]) and after that for as long as every burst brings several events (each read found
+    /// more waiting), so a long backlog is summarised once, not as "live" bursts once the window has passed.
+    fn catching_up(&mut self, connected_ms: i64, received_ms: i64, stored: usize) -> bool {
+        if connected_ms != self.connection_ms {
+            self.connection_ms = connected_ms;
+            self.catching_up = true;
+        }
+        let in_window = received_ms - connected_ms < CATCH_UP.as_millis() as i64;
+        self.catching_up = self.catching_up && (in_window || stored > 1);
+        self.catching_up
+    }
+}
+
 /// A feed's downstream when following: the store, then the notifier and the change stream.
 struct StoreDownstream<'a> {
     context: &'a Context,
     feed_id: i64,
     name: &'a str,
     config: &'a FeedConfig,
+    /// The connection (by when it opened) the last burst came on, and whether it is still catching up.
+    connection_ms: i64,
+    catching_up: bool,
 }
 
 impl Downstream for StoreDownstream<'_> {
@@ -275,8 +316,24 @@ impl Downstream for StoreDownstream<'_> {
         // Skipped events are as if they never came: they are not stored and do not move the cursor
         // (a keep-alive's id may be one the server cannot resume after).
         let mut kept_cursor = burst.previous_cursor.clone();
+        let write_started = std::time::Instant::now();
+        // A long burst goes to the writer in parts, each queued as soon as it is mapped, so the writer
+        // stores one part while the next is mapped. Each part carries its own cursor; when one fails, the
+        // feed resumes from the last burst kept and the parts already stored are recognised as repeats.
+        let mut parts = Vec::new();
         let mut events = Vec::new();
+        let mut queued_cursor = burst.previous_cursor.clone();
         for item in burst.items {
+            if events.len() >= BURST_PART {
+                let part = std::mem::replace(&mut events, Vec::with_capacity(BURST_PART));
+                queued_cursor.clone_from(&kept_cursor);
+                let writer = &self.context.writer;
+                parts.push(
+                    writer
+                        .queue_burst(self.feed_id, burst.connected_ms, part, Some(queued_cursor.clone()))
+                        .await,
+                );
+            }
             let event = match item {
                 Dispatch::Event(event) => event,
                 Dispatch::IdOnly(id) => {
@@ -305,18 +362,39 @@ impl Downstream for StoreDownstream<'_> {
                 notify,
             });
         }
-        let cursor_moved = kept_cursor != burst.previous_cursor;
-        if events.is_empty() && !cursor_moved {
+        let cursor_moved = kept_cursor != queued_cursor;
+        if events.is_empty() && !cursor_moved && parts.is_empty() {
             return Ok(kept_cursor);
         }
-        let cursor = cursor_moved.then(|| kept_cursor.clone());
-        let stored = self
-            .context
-            .writer
-            .write_burst(self.feed_id, burst.connected_ms, events, cursor)
-            .await
-            .map_err(|e| e.to_string())?;
+        if !events.is_empty() || cursor_moved {
+            let cursor = cursor_moved.then(|| kept_cursor.clone());
+            let writer = &self.context.writer;
+            parts.push(
+                writer
+                    .queue_burst(self.feed_id, burst.connected_ms, events, cursor)
+                    .await,
+            );
+        }
+        let mut stored = Vec::new();
+        for part in parts {
+            let mut part = part.await.map_err(|e| e.to_string())?;
+            if stored.is_empty() {
+                stored = part;
+            } else {
+                stored.append(&mut part);
+            }
+        }
         if stored.is_empty() {
+            return Ok(kept_cursor);
+        }
+        if self.context.notifier.is_none() && self.config.exec.is_empty() {
+            // Nothing to notify or run: the events only go to whoever watches the change stream.
+            let _ = self
+                .context
+                .engine
+                .shared
+                .changes
+                .send(Change::EventsStored { events: stored });
             return Ok(kept_cursor);
         }
         let passing: Vec<_> = stored
@@ -331,11 +409,12 @@ impl Downstream for StoreDownstream<'_> {
             self.context.hooks.run(&self.config.exec, event);
         }
         if let Some(notifier) = self.context.notifier.as_ref().filter(|_| !passing.is_empty()) {
-            let catch_up = burst.received_ms - burst.connected_ms < CATCH_UP.as_millis() as i64;
+            let catch_up = self.catching_up(burst.connected_ms, burst.received_ms, stored.len());
             let arrival = Arrival {
                 events: passing,
                 catch_up,
                 rate_limit: self.config.rate_limit,
+                drain_gap: (catch_up && stored.len() > 1).then(|| write_started.elapsed()),
             };
             if notifier.try_send(arrival).is_err() {
                 tracing::warn!(feed = %self.name, "notifications are falling behind; some were skipped");

@@ -4,6 +4,11 @@
 //! Showing is a blocking call, so it runs on a thread of its own behind a bounded queue: a slow or absent
 //! notification service never holds up a feed. Without a service (a headless box), it says so once in the
 //! log and keeps going; events are stored either way.
+//!
+//! On Linux and the BSDs, notifications nobody waits to be clicked go over one session-bus connection kept
+//! open ([`SessionBus`]): `notify-rust` opens a new connection (a socket, an authentication, an executor
+//! thread) for every notification, which was most of the write-to-notification latency's tail. Clickable
+//! ones still go through `notify-rust`, whose handle waits for the click on that connection.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -57,11 +62,20 @@ impl Desktop {
 fn show_until_closed(inbox: mpsc::Receiver<Notification>, on_click: Option<ClickHandler>) {
     let mut failing = false;
     let watching = Arc::new(AtomicUsize::new(0));
+    #[cfg(all(unix, not(target_os = "macos")))]
+    let mut bus = SessionBus::default();
     for notification in inbox {
         let clickable = on_click
             .clone()
             .filter(|_| watching.load(Ordering::Relaxed) < CLICKABLE);
-        match show(notification, clickable, &watching) {
+        #[cfg(all(unix, not(target_os = "macos")))]
+        let shown = match clickable {
+            None => bus.show(&notification).map_err(|e| e.to_string()),
+            Some(_) => show(notification, clickable, &watching).map_err(|e| e.to_string()),
+        };
+        #[cfg(not(all(unix, not(target_os = "macos"))))]
+        let shown = show(notification, clickable, &watching).map_err(|e| e.to_string());
+        match shown {
             Ok(()) if failing => {
                 tracing::info!("desktop notifications work again");
                 failing = false;
@@ -121,4 +135,49 @@ fn show(
     #[cfg(not(all(unix, not(target_os = "macos"))))]
     drop((on_click, watching));
     shown.show().map(drop)
+}
+
+/// One connection to the session bus, opened on first use and again after it broke.
+#[cfg(all(unix, not(target_os = "macos")))]
+#[derive(Default)]
+struct SessionBus {
+    connection: Option<zbus::Connection>,
+}
+
+#[cfg(all(unix, not(target_os = "macos")))]
+impl SessionBus {
+    /// `org.freedesktop.Notifications.Notify`, as `notify-rust` sends it, over the kept connection.
+    fn show(&mut self, notification: &Notification) -> zbus::Result<()> {
+        let connection = match self.connection.take() {
+            Some(connection) => connection,
+            None => zbus::block_on(zbus::Connection::session())?,
+        };
+        let urgency: u8 = match notification.urgency {
+            crate::quiet::Urgency::Low => 0,
+            crate::quiet::Urgency::Normal => 1,
+            crate::quiet::Urgency::Critical => 2,
+        };
+        let hints = std::collections::HashMap::from([("urgency", zbus::Variant::U8(urgency))]);
+        let actions: &[&str] = &[];
+        zbus::block_on(connection.call_method(
+            Some("org.freedesktop.Notifications"),
+            "/org/freedesktop/Notifications",
+            Some("org.freedesktop.Notifications"),
+            "Notify",
+            &(
+                "Tidings",
+                0u32,
+                "",
+                clean(&notification.summary, false),
+                // The body may be read as markup by the service: event text must stay text.
+                escape_markup(&notification.body),
+                actions,
+                hints,
+                -1i32,
+            ),
+        ))?;
+        // Kept only after a call went through: a broken connection is opened again next time.
+        self.connection = Some(connection);
+        Ok(())
+    }
 }

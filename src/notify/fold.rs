@@ -28,6 +28,9 @@ pub struct FoldPolicy {
     pub gather_quiet: Duration,
     /// …or this long after it began, whichever comes first.
     pub gather_max: Duration,
+    /// While a backlog is drained (bursts of several events), the gather waits for the next burst four times
+    /// as long as the last one took to store (at least `gather_max`), but never longer than this.
+    pub drain_gap_max: Duration,
 }
 
 impl Default for FoldPolicy {
@@ -37,6 +40,7 @@ impl Default for FoldPolicy {
             window: Duration::from_secs(10),
             gather_quiet: Duration::from_millis(300),
             gather_max: Duration::from_secs(3),
+            drain_gap_max: Duration::from_secs(30),
         }
     }
 }
@@ -72,13 +76,15 @@ impl Folder {
     }
 
     /// Events were stored. `catch_up` marks events that may be a backlog rather than live; `rate_limit` is
-    /// the feed's own limit of notifications a minute (instead of the threshold within the window).
+    /// the feed's own limit of notifications a minute (instead of the threshold within the window);
+    /// `drain_gap`, while a backlog is being drained, is how long these events took to store.
     pub fn arrive(
         &mut self,
         now: Instant,
         events: Vec<StoredEvent>,
         catch_up: bool,
         rate_limit: Option<u32>,
+        drain_gap: Option<Duration>,
     ) -> Vec<Notification> {
         let mut out = Vec::new();
         for (feed_id, group) in group_by_feed(events) {
@@ -93,7 +99,13 @@ impl Folder {
             let policy = &policy;
             if catch_up || !fold.gathering.is_empty() {
                 let started = *fold.gather_started.get_or_insert(now);
-                fold.gather_until = Some((now + policy.gather_quiet).min(started + policy.gather_max));
+                // A backlog still being drained keeps the gather open past its maximum, waiting for the next
+                // burst `gather_max`, or four times as long as this one took to store if longer (the next one
+                // is bigger, and a database merge can take seconds): a slow catch-up is still one summary.
+                fold.gather_until = Some(match drain_gap.filter(|_| catch_up) {
+                    Some(gap) => now + (gap * 4).clamp(policy.gather_max, policy.drain_gap_max),
+                    None => (now + policy.gather_quiet).min(started + policy.gather_max),
+                });
                 fold.gathering.extend(group);
                 continue;
             }
@@ -254,7 +266,7 @@ mod tests {
     fn live_events_are_raised_at_once_one_by_one() {
         let mut folder = Folder::new(FoldPolicy::default());
         let t0 = Instant::now();
-        let out = folder.arrive(t0, events(1, 1..3), false, None);
+        let out = folder.arrive(t0, events(1, 1..3), false, None, None);
         assert_eq!(summaries(&out), ["event 1", "event 2"]);
         assert_eq!(folder.next_deadline(), None);
     }
@@ -262,7 +274,7 @@ mod tests {
     #[test]
     fn many_events_stored_at_once_become_one_summary() {
         let mut folder = Folder::new(FoldPolicy::default());
-        let out = folder.arrive(Instant::now(), events(1, 1..13), false, None);
+        let out = folder.arrive(Instant::now(), events(1, 1..13), false, None, None);
         assert_eq!(summaries(&out), ["12 new events in feed1"]);
         assert_eq!(out[0].body, "event 12\nevent 11\nevent 10\nand 9 more");
         assert_eq!(out[0].seqs.len(), 12);
@@ -276,7 +288,7 @@ mod tests {
         let mut raised = Vec::new();
         for seq in 1..=20 {
             let at = t0 + Duration::from_millis(seq as u64 * 10);
-            raised.extend(folder.arrive(at, vec![event(1, seq)], false, None));
+            raised.extend(folder.arrive(at, vec![event(1, seq)], false, None, None));
         }
         assert_eq!(
             summaries(&raised),
@@ -293,10 +305,10 @@ mod tests {
     fn catch_up_is_gathered_across_bursts_into_one_summary() {
         let mut folder = Folder::new(FoldPolicy::default());
         let t0 = Instant::now();
-        assert!(folder.arrive(t0, events(1, 1..4), true, None).is_empty());
+        assert!(folder.arrive(t0, events(1, 1..4), true, None, None).is_empty());
         let t1 = t0 + Duration::from_millis(100);
         assert!(
-            folder.arrive(t1, events(1, 4..13), false, None).is_empty(),
+            folder.arrive(t1, events(1, 4..13), false, None, None).is_empty(),
             "a gather in progress keeps gathering"
         );
         assert_eq!(folder.next_deadline(), Some(t1 + Duration::from_millis(300)));
@@ -305,10 +317,37 @@ mod tests {
     }
 
     #[test]
+    fn a_backlog_drained_for_longer_than_the_maximum_is_still_one_summary() {
+        let policy = FoldPolicy::default();
+        let mut folder = Folder::new(policy.clone());
+        let t0 = Instant::now();
+        let mut at = t0;
+        let mut seq = 1;
+        // Bursts of 100 events, each taking 1 s to store (a slow disk), for twice the maximum gather.
+        while at < t0 + policy.gather_max * 2 {
+            let drained = events(1, seq..seq + 100);
+            assert!(
+                folder
+                    .arrive(at, drained, true, None, Some(Duration::from_secs(1)))
+                    .is_empty()
+            );
+            assert!(
+                folder.due(at + Duration::from_millis(999)).is_empty(),
+                "the gap is expected"
+            );
+            seq += 100;
+            at += Duration::from_secs(1);
+        }
+        let out = folder.due(folder.next_deadline().unwrap());
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].seqs.len(), (seq - 1) as usize);
+    }
+
+    #[test]
     fn a_small_catch_up_is_raised_one_by_one() {
         let mut folder = Folder::new(FoldPolicy::default());
         let t0 = Instant::now();
-        folder.arrive(t0, events(1, 1..3), true, None);
+        folder.arrive(t0, events(1, 1..3), true, None, None);
         let out = folder.due(folder.next_deadline().unwrap());
         assert_eq!(summaries(&out), ["event 1", "event 2"]);
     }
@@ -320,7 +359,7 @@ mod tests {
         let t0 = Instant::now();
         let mut at = t0;
         while at < t0 + policy.gather_max {
-            folder.arrive(at, vec![event(1, 1)], true, None);
+            folder.arrive(at, vec![event(1, 1)], true, None, None);
             at += Duration::from_millis(100);
         }
         assert_eq!(folder.next_deadline(), Some(t0 + policy.gather_max));
@@ -333,7 +372,7 @@ mod tests {
         let mut raised = Vec::new();
         for seq in 1..=4 {
             let at = t0 + Duration::from_secs(seq as u64 * 15 - 15);
-            raised.extend(folder.arrive(at, vec![event(1, seq)], false, Some(2)));
+            raised.extend(folder.arrive(at, vec![event(1, seq)], false, Some(2), None));
         }
         assert_eq!(
             summaries(&raised),
@@ -350,7 +389,7 @@ mod tests {
         let t0 = Instant::now();
         let mut mixed = events(1, 1..8);
         mixed.push(event(2, 100));
-        let out = folder.arrive(t0, mixed, false, None);
+        let out = folder.arrive(t0, mixed, false, None, None);
         assert_eq!(summaries(&out), ["7 new events in feed1", "event 100"]);
     }
 }

@@ -81,6 +81,9 @@ pub struct Arrival {
     pub catch_up: bool,
     /// The feed's own limit of notifications a minute, if it has one.
     pub rate_limit: Option<u32>,
+    /// While a connection drains a backlog: how long these events took to store (the next burst is
+    /// expected within about as long, so the catch-up is summarised once).
+    pub drain_gap: Option<std::time::Duration>,
 }
 
 /// Arrivals waiting for the notifier.
@@ -114,7 +117,7 @@ async fn notify_until_closed(
             arrival = inbox.recv() => match arrival {
                 Some(arrival) => {
                     let now = tokio::time::Instant::now();
-                    folder.arrive(now, arrival.events, arrival.catch_up, arrival.rate_limit)
+                    folder.arrive(now, arrival.events, arrival.catch_up, arrival.rate_limit, arrival.drain_gap)
                 }
                 None => break,
             },

@@ -302,6 +302,9 @@ fn same_origin(a: &Url, b: &Url) -> bool {
 
 /// The innermost cause of a network error, without the URL (it may carry a token in its query).
 fn network_error(error: &reqwest::Error) -> String {
+    if let Some(explained) = crate::limits::explain_if_out_of_files(error) {
+        return explained;
+    }
     let root = root_cause(error);
     if error.is_connect() {
         format!("cannot connect: {root}")

@@ -9,6 +9,7 @@ use rusqlite::{Connection, Row, params, params_from_iter};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::fts::{like_pattern, unindexed_match_sql};
 use super::{Store, StoreError, StoreResult};
 use crate::quiet::Urgency;
 
@@ -103,34 +104,53 @@ fn event_from_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
     })
 }
 
-/// The key that makes an event unique within its feed.
-fn dedup_key(event: &NewEvent) -> String {
+/// The key that makes an event unique within its feed, written into `key` (reused across a burst).
+fn dedup_key_into(event: &NewEvent, key: &mut String) {
+    key.clear();
     match &event.event_id {
-        Some(id) if event.id_in_block && !id.is_empty() => format!("id:{id}"),
+        Some(id) if event.id_in_block && !id.is_empty() => {
+            key.push_str("id:");
+            key.push_str(id);
+        }
         _ => {
             let mut hash = Sha256::new();
             hash.update(event.event_type.as_bytes());
             hash.update([0]);
             hash.update(event.data.as_bytes());
             let digest = hash.finalize();
-            let mut key = String::with_capacity(2 + digest.len() * 2);
+            const HEX: &[u8; 16] = b"0123456789abcdef";
             key.push_str("h:");
             for byte in digest {
-                key.push_str(&format!("{byte:02x}"));
+                key.push(HEX[usize::from(byte >> 4)] as char);
+                key.push(HEX[usize::from(byte & 0x0f)] as char);
             }
-            key
         }
+    }
+}
+
+#[cfg(test)]
+fn dedup_key(event: &NewEvent) -> String {
+    let mut key = String::new();
+    dedup_key_into(event, &mut key);
+    key
+}
+
+fn urgency_text(urgency: Urgency) -> &'static str {
+    match urgency {
+        Urgency::Low => "low",
+        Urgency::Normal => "normal",
+        Urgency::Critical => "critical",
     }
 }
 
 /// Store the events of one burst of one feed that are new, and move the feed's cursor, inside the
 /// caller's transaction. `connected_ms` is when the connection that received them opened.
-/// Returns the events actually stored (repeats are left out).
+/// Returns the events actually stored (repeats are left out); their text moves into them, uncopied.
 pub(crate) fn insert_burst(
     tx: &Connection,
     feed_id: i64,
     connected_ms: i64,
-    events: &[NewEvent],
+    events: Vec<NewEvent>,
     cursor: Option<&str>,
 ) -> rusqlite::Result<Result<Vec<StoredEvent>, StoreError>> {
     let feed: Option<String> = {
@@ -142,28 +162,29 @@ pub(crate) fn insert_burst(
         return Ok(Err(StoreError::FeedGone));
     };
     let mut stored = Vec::with_capacity(events.len());
-    let mut seen_keyed = tx.prepare_cached("SELECT 1 FROM events WHERE feed_id = ?1 AND dedup_key = ?2 LIMIT 1")?;
+    // Hashed keys sort below 'i' (index `events_by_hash`); an id key is kept unique by `events_by_id`, so
+    // inserting it is the lookup: a repeat changes no row (schema migration 5).
     let mut seen_unkeyed = tx.prepare_cached(
-        "SELECT 1 FROM events WHERE feed_id = ?1 AND dedup_key = ?2 AND received_ms >= ?3 AND received_ms < ?4 LIMIT 1",
+        "SELECT 1 FROM events WHERE feed_id = ?1 AND dedup_key = ?2 AND dedup_key < 'i'
+         AND received_ms >= ?3 AND received_ms < ?4 LIMIT 1",
     )?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO events(feed_id, event_id, dedup_key, type, data, title, body, link, received_ms, notify_state,
                             urgency)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT(feed_id, dedup_key) WHERE dedup_key > 'i' DO NOTHING",
     )?;
+    let mut key = String::with_capacity(80);
     for event in events {
-        let key = dedup_key(event);
-        let repeat = if key.starts_with("id:") {
-            seen_keyed.exists(params![feed_id, key])?
-        } else {
+        dedup_key_into(&event, &mut key);
+        if !key.starts_with("id:") {
             let since = event.received_ms - UNKEYED_REPLAY_WINDOW_MS;
-            seen_unkeyed.exists(params![feed_id, key, since, connected_ms])?
-        };
-        if repeat {
-            continue;
+            if seen_unkeyed.exists(params![feed_id, key, since, connected_ms])? {
+                continue;
+            }
         }
-        let event_id = event.event_id.as_deref().filter(|id| !id.is_empty());
-        insert.execute(params![
+        let event_id = event.event_id.filter(|id| !id.is_empty());
+        let inserted = insert.execute(params![
             feed_id,
             event_id,
             key,
@@ -174,18 +195,21 @@ pub(crate) fn insert_burst(
             event.link,
             event.received_ms,
             if event.notify { 0 } else { NotifyMark::Skipped as i64 },
-            event.urgency.to_string()
+            urgency_text(event.urgency)
         ])?;
+        if inserted == 0 {
+            continue;
+        }
         stored.push(StoredEvent {
             seq: tx.last_insert_rowid(),
             feed_id,
             feed: feed.clone(),
-            event_id: event_id.map(str::to_string),
-            event_type: event.event_type.clone(),
-            data: event.data.clone(),
-            title: event.title.clone(),
-            body: event.body.clone(),
-            link: event.link.clone(),
+            event_id,
+            event_type: event.event_type,
+            data: event.data,
+            title: event.title,
+            body: event.body,
+            link: event.link,
             urgency: event.urgency,
             received_ms: event.received_ms,
             read: false,
@@ -229,8 +253,14 @@ impl Store {
             args.push(feed.clone().into());
         }
         if let Some(fts) = query.search.as_deref().and_then(fts_query) {
-            sql.push_str(" AND e.seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)");
+            // The index, and the events stored since it was last extended (see `fts`).
+            let words: Vec<&str> = query.search.as_deref().unwrap_or("").split_whitespace().collect();
+            sql.push_str(&format!(
+                " AND (e.seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?) OR ({}))",
+                unindexed_match_sql(words.len())
+            ));
             args.push(fts.into());
+            args.extend(words.iter().map(|word| like_pattern(word).into()));
         }
         if let Some(before) = query.before_seq {
             sql.push_str(" AND e.seq < ?");

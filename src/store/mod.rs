@@ -3,8 +3,9 @@
 //! - [`schema`]: numbered migrations.
 //! - [`feeds`]: feed configurations, pause and halt flags, cursors, reported states.
 //! - [`events`]: storing a burst exactly once, querying, full-text search, read and notified marks.
+//! - [`fts`]: the full-text index, written by the writer thread behind the events.
 //! - [`writer`]: the one thread that writes events; it commits each burst with its cursor advance in
-//!   one transaction, so a crash never leaves a cursor ahead of its events.
+//!   one transaction, so a crash never leaves a cursor ahead of its events; idle, it extends the index.
 //!
 //! [`Store`] is a cheap-to-clone handle for everything but event writes. It holds one connection behind a
 //! `std::sync::Mutex`: every call is short and synchronous, so the lock is never held across an `.await`
@@ -12,6 +13,7 @@
 
 pub mod events;
 pub mod feeds;
+pub mod fts;
 pub mod schema;
 pub mod writer;
 

@@ -86,6 +86,30 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE feeds ADD COLUMN muted INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE feeds ADD COLUMN snoozed_until_ms INTEGER;
     "#,
+    // 4: the full-text index is written behind the events (store::fts), so a burst is stored at the
+    // speed of the events table; `fts_indexed_seq` says how far the index reaches (search covers the rest).
+    r#"
+    DROP TRIGGER events_fts_insert;
+    DROP TRIGGER events_fts_delete;
+    INSERT INTO meta(key, value) VALUES ('fts_indexed_seq', (SELECT coalesce(max(seq), 0) FROM events));
+    CREATE TRIGGER events_fts_delete AFTER DELETE ON events
+    WHEN old.seq <= (SELECT value FROM meta WHERE key = 'fts_indexed_seq') BEGIN
+        INSERT INTO events_fts(events_fts, rowid, title, body, data)
+        VALUES ('delete', old.seq, old.title, old.body, old.data);
+    END;
+    "#,
+    // 5: an event keyed by its id is kept unique by the index itself (the writer inserts with ON CONFLICT
+    // DO NOTHING instead of looking each key up first); events keyed by a hash keep their time-window index.
+    // Keyed keys ('id:…') sort above 'i', hashed ones ('h:…') below. Should a database ever hold the same id
+    // twice, the later copies are kept under a key no event can repeat, so the unique index can be built.
+    r#"
+    UPDATE events SET dedup_key = 'h:kept-duplicate:' || seq
+    WHERE dedup_key > 'i'
+      AND seq NOT IN (SELECT min(seq) FROM events WHERE dedup_key > 'i' GROUP BY feed_id, dedup_key);
+    DROP INDEX events_by_key;
+    CREATE UNIQUE INDEX events_by_id ON events(feed_id, dedup_key) WHERE dedup_key > 'i';
+    CREATE INDEX events_by_hash ON events(feed_id, dedup_key, received_ms) WHERE dedup_key < 'i';
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -94,12 +118,95 @@ pub const CURRENT_VERSION: u32 = MIGRATIONS.len() as u32;
 /// Bring the database up to [`CURRENT_VERSION`]. Returns the version found, which may be newer than
 /// this build knows (the caller refuses to touch such a database).
 pub fn migrate(conn: &mut Connection) -> rusqlite::Result<u32> {
+    migrate_up_to(conn, CURRENT_VERSION)
+}
+
+/// Apply the migrations after the database's version up to version `target`.
+fn migrate_up_to(conn: &mut Connection, target: u32) -> rusqlite::Result<u32> {
     let found: u32 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+    for (index, sql) in MIGRATIONS.iter().enumerate().take(target as usize).skip(found as usize) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", index as u32 + 1)?;
         tx.commit()?;
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quiet::Urgency;
+    use crate::store::events::{NewEvent, insert_burst};
+
+    fn event(id: Option<&str>, data: &str) -> NewEvent {
+        NewEvent {
+            event_id: id.map(String::from),
+            id_in_block: id.is_some(),
+            event_type: "message".into(),
+            data: data.into(),
+            title: String::new(),
+            body: String::new(),
+            link: None,
+            urgency: Urgency::Normal,
+            received_ms: 1_000,
+            notify: false,
+        }
+    }
+
+    fn stored(conn: &Connection, events: Vec<NewEvent>) -> usize {
+        insert_burst(conn, 1, 500, events, None).unwrap().unwrap().len()
+    }
+
+    #[test]
+    fn a_version_4_database_keeps_its_events_and_still_drops_repeats_after_migration_5() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_up_to(&mut conn, 4).unwrap();
+        conn.execute_batch(
+            "INSERT INTO feeds(id, name, config, created_ms) VALUES (1, 'ci', '{}', 0);
+             INSERT INTO events(feed_id, event_id, dedup_key, type, data, title, body, received_ms)
+             VALUES (1, '7', 'id:7', 'message', 'seven', '', '', 100),
+                    (1, '7', 'id:7', 'message', 'seven again', '', '', 100),
+                    (1, NULL, 'h:abc', 'message', 'no id', '', '', 100);",
+        )
+        .unwrap();
+
+        assert_eq!(migrate(&mut conn).unwrap(), 4);
+
+        let data: Vec<String> = conn
+            .prepare("SELECT data FROM events ORDER BY seq")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(data, ["seven", "seven again", "no id"], "no event was lost");
+        // The id already stored is a repeat; a new id is stored once, even when it comes twice in a burst.
+        assert_eq!(stored(&conn, vec![event(Some("7"), "seven")]), 0);
+        assert_eq!(
+            stored(&conn, vec![event(Some("8"), "eight"), event(Some("8"), "eight")]),
+            1
+        );
+        assert_eq!(stored(&conn, vec![event(Some("8"), "eight")]), 0);
+        // An event without an id repeats only one stored by an earlier connection (received before 500).
+        assert_eq!(stored(&conn, vec![event(None, "x"), event(None, "x")]), 2);
+    }
+
+    #[test]
+    fn the_dedup_lookups_use_the_keyed_and_hashed_indexes() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let plan: String = conn
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT 1 FROM events WHERE feed_id = 1 AND dedup_key = 'h:x' AND dedup_key < 'i'
+                 AND received_ms >= 0 AND received_ms < 9 LIMIT 1",
+            )
+            .unwrap()
+            .query_map([], |row| row.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
+            .join("\n");
+        assert!(plan.contains("events_by_hash"), "{plan}");
+    }
 }

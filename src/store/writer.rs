@@ -6,20 +6,24 @@
 //! nor events behind a stale cursor (which would replay them as duplicates). Each burst sits in a savepoint:
 //! a burst that cannot be written (its feed was just removed) fails alone. When the commit fails (a full
 //! disk), every burst in it is answered with the error and the feeds resume from their saved cursors.
+//! With nothing queued, it extends the full-text index over the events stored since ([`super::fts`]).
 
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
 use super::events::{NewEvent, NotifyMark, StoredEvent, insert_burst, mark_notified};
 use super::feeds::record_state;
+use super::fts::{INDEX_BATCH, index_some};
 use super::{StoreError, StoreResult, open_connection};
 use crate::feed::FeedState;
 
 /// Bursts waiting for the writer; past this, feed tasks wait.
 const QUEUE: usize = 64;
+/// The writer's page cache: negative means KiB (64 MiB, used only as far as a transaction needs it).
+const WRITER_CACHE_KIB: i64 = -64 * 1024;
 /// At most this many queued operations go into one transaction.
 const OPS_PER_TRANSACTION: usize = 256;
 
@@ -59,6 +63,15 @@ pub struct WriterThread {
 /// Open the writer's own connection to the database at `path` and start its thread.
 pub fn spawn(path: &Path) -> StoreResult<(WriterHandle, WriterThread)> {
     let conn = open_connection(path)?;
+    // A large transaction touches many pages (events, four indexes, the full-text index): with the default
+    // 2 MiB cache SQLite spills them into the WAL before the commit, writing most pages several times.
+    conn.pragma_update(None, "cache_size", WRITER_CACHE_KIB)
+        .map_err(|e| StoreError::from_sqlite(path, e))?;
+    // Every row this connection inserts names a feed it has just found in the same write transaction
+    // (`insert_burst`, `record_state`), and it never deletes feeds (other connections do, with their
+    // cascades): the foreign-key lookup per stored event would only repeat that check.
+    conn.pragma_update(None, "foreign_keys", false)
+        .map_err(|e| StoreError::from_sqlite(path, e))?;
     let (queue, inbox) = mpsc::channel(QUEUE);
     let path = path.to_path_buf();
     let thread = std::thread::Builder::new()
@@ -80,6 +93,19 @@ impl WriterHandle {
         events: Vec<NewEvent>,
         cursor: Option<String>,
     ) -> BurstResult {
+        self.queue_burst(feed_id, connected_ms, events, cursor).await.await
+    }
+
+    /// Queue a burst as [`Self::write_burst`] does, returning once it is queued: the returned future gives
+    /// its result once it is committed. Parts of one burst queued in order are written in order, so a feed
+    /// task can prepare the next part while the writer stores this one.
+    pub async fn queue_burst(
+        &self,
+        feed_id: i64,
+        connected_ms: i64,
+        events: Vec<NewEvent>,
+        cursor: Option<String>,
+    ) -> impl Future<Output = BurstResult> + use<> {
         let (done, answer) = oneshot::channel();
         let op = WriteOp::Burst {
             feed_id,
@@ -88,10 +114,9 @@ impl WriterHandle {
             cursor,
             done,
         };
-        if self.queue.send(op).await.is_err() {
-            return Err(writer_gone());
-        }
-        answer.await.unwrap_or_else(|_| Err(writer_gone()))
+        // When the writer is gone the operation, and with it `done`, is dropped: the answer says so.
+        let _ = self.queue.send(op).await;
+        async move { answer.await.unwrap_or_else(|_| Err(writer_gone())) }
     }
 
     /// Record that events were notified (or will not be); best effort.
@@ -132,7 +157,21 @@ fn writer_gone() -> StoreError {
 
 fn write_until_closed(mut conn: Connection, path: &Path, mut inbox: mpsc::Receiver<WriteOp>) {
     let mut ops = Vec::with_capacity(OPS_PER_TRANSACTION);
-    while let Some(first) = inbox.blocking_recv() {
+    // Stored events may lie past the full-text index (left by the last run, or by the bursts since).
+    let mut index_behind = true;
+    loop {
+        let first = match inbox.try_recv() {
+            Ok(op) => op,
+            Err(mpsc::error::TryRecvError::Disconnected) => break,
+            Err(mpsc::error::TryRecvError::Empty) if index_behind => {
+                index_behind = extend_index(&mut conn, path);
+                continue;
+            }
+            Err(mpsc::error::TryRecvError::Empty) => match inbox.blocking_recv() {
+                Some(op) => op,
+                None => break,
+            },
+        };
         ops.push(first);
         while ops.len() < OPS_PER_TRANSACTION {
             match inbox.try_recv() {
@@ -140,10 +179,33 @@ fn write_until_closed(mut conn: Connection, path: &Path, mut inbox: mpsc::Receiv
                 Err(_) => break,
             }
         }
+        index_behind |= ops.iter().any(|op| matches!(op, WriteOp::Burst { .. }));
         let answers = write_transaction(&mut conn, path, ops.drain(..));
         for (done, result) in answers {
             // A feed task that gave up waiting (shutdown) no longer needs its answer.
             let _ = done.send(result);
+        }
+    }
+}
+
+/// Index one small batch of stored events for search; returns whether more may be waiting.
+fn extend_index(conn: &mut Connection, path: &Path) -> bool {
+    let indexed = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .and_then(|tx| {
+            let indexed = index_some(&tx, INDEX_BATCH)?;
+            tx.commit()?;
+            Ok(indexed)
+        });
+    match indexed {
+        Ok(indexed) => indexed > 0,
+        Err(e) => {
+            // Search still finds what is not indexed; the next burst tries again.
+            tracing::warn!(
+                "could not index events for search: {}",
+                StoreError::from_sqlite(path, e)
+            );
+            false
         }
     }
 }
@@ -169,7 +231,7 @@ fn write_transaction(
                     done,
                 } => {
                     let savepoint = tx.savepoint()?;
-                    match insert_burst(&savepoint, feed_id, connected_ms, &events, cursor.as_deref()) {
+                    match insert_burst(&savepoint, feed_id, connected_ms, events, cursor.as_deref()) {
                         Ok(Ok(stored)) => {
                             savepoint.commit()?;
                             pending.push((done, stored));

@@ -36,7 +36,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// The well-known name the recording server owns.
 pub const NOTIFICATIONS_NAME: &str = "org.freedesktop.Notifications";
@@ -89,6 +89,8 @@ struct Shared {
 #[derive(Default)]
 struct State {
     calls: Vec<Recorded>,
+    /// When each call arrived (wall clock, to compare with timestamps other processes wrote).
+    arrived: Vec<SystemTime>,
     last_call: Option<Instant>,
 }
 
@@ -213,6 +215,13 @@ impl NotificationBus {
     /// Snapshot of the calls recorded so far, in order.
     pub fn recorded(&self) -> Vec<Recorded> {
         self.shared.lock().calls.clone()
+    }
+
+    /// Snapshot of the calls recorded so far with the wall-clock time each arrived (benchmarks
+    /// measure latency with it).
+    pub fn recorded_with_times(&self) -> Vec<(SystemTime, Recorded)> {
+        let state = self.shared.lock();
+        state.arrived.iter().copied().zip(state.calls.iter().cloned()).collect()
     }
 
     /// Wait until at least `n` calls were recorded or `timeout` passes; returns the snapshot
@@ -414,7 +423,9 @@ impl Recorder {
             id
         };
 
+        let arrived = SystemTime::now();
         let mut state = self.shared.lock();
+        state.arrived.push(arrived);
         state.calls.push(Recorded {
             app_name,
             replaces_id,
