@@ -1,4 +1,5 @@
-//! Storing bursts: how many events a second the writer commits into a real SQLite file (WAL, FTS5),
+//! Storing bursts: how many events a second the writer commits into a real SQLite file (WAL; the FTS5 index
+//! is extended in the writer's idle time, see `store::fts`),
 //! each burst in one transaction with its cursor advance, as `tidings run` does. Bursts of 1, 100 and
 //! 1,000 events of ~120 bytes of JSON, all new (the common case: every event checked for a repeat).
 
