@@ -109,6 +109,8 @@ async fn an_export_leaves_secrets_out_and_imports_into_another_setup() {
         "X-Team: web",
         "--skip-when",
         r#"type == "keepalive""#,
+        // No keyring in this test: the user chose plain text.
+        "--plaintext-secrets",
     ];
     assert_eq!(tidings_output(first.path(), &args).await.0, 0);
     let file = first.path().join("feeds.json");
@@ -245,6 +247,7 @@ async fn a_preset_fills_in_the_service_and_keeps_the_token_secret() {
         "http://127.0.0.1:9",
         "--token",
         "tok3n",
+        "--plaintext-secrets",
     ];
     let (code, stdout, stderr) = tidings_output(dir.path(), &args).await;
     assert_eq!(code, 0, "{stderr}");

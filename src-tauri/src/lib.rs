@@ -281,6 +281,8 @@ mod tests {
             name: Some("ci".into()),
             headers: vec!["Authorization: Bearer s3cret".into()],
             title: Some("{{/title}}".into()),
+            // No keyring in this test: kept in plain text, and an edit without a keyring keeps it so.
+            plaintext_secrets: true,
             ..Default::default()
         };
         block_on(engine.add_feed(spec)).unwrap();

@@ -296,7 +296,8 @@ fn redirect_target(from: &Url, response: &Response) -> Result<Url, Failure> {
     }
 }
 
-fn same_origin(a: &Url, b: &Url) -> bool {
+/// Same scheme, host and port: where a feed's credentials may follow a redirect (WebSocket feeds too).
+pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
 }
 
