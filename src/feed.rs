@@ -173,12 +173,17 @@ impl FeedConfig {
     /// Whether a header's value is secret: a credential by its name, marked by the user, or already kept
     /// in the keyring.
     pub fn is_secret_header(&self, header: &Header) -> bool {
-        header.is_sensitive()
+        self.is_secret_header_name(&header.name) || crate::secret::split_reference(&header.value).is_some()
+    }
+
+    /// Whether a header of this name carries a credential: one [`is_sensitive_header`] knows or one the user
+    /// marked with `--secret-header`. Such headers never follow a redirect to another origin.
+    pub fn is_secret_header_name(&self, name: &str) -> bool {
+        is_sensitive_header(name)
             || self
                 .secret_headers
                 .iter()
-                .any(|name| name.eq_ignore_ascii_case(&header.name))
-            || crate::secret::split_reference(&header.value).is_some()
+                .any(|marked| marked.eq_ignore_ascii_case(name))
     }
 
     /// Whether an event is dropped before storing (`--skip-when`).

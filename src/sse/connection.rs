@@ -21,7 +21,7 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Response, StatusCode, Url};
 
 use super::parser::{DEFAULT_MAX_BYTES, Dispatch, Parser};
-use crate::feed::{FeedConfig, is_sensitive_header};
+use crate::feed::FeedConfig;
 use crate::source::Failure;
 
 /// Redirects followed before giving up.
@@ -103,7 +103,7 @@ impl SseConnection {
                     if !same_origin(&url, &next) {
                         let credentials: Vec<HeaderName> = headers
                             .keys()
-                            .filter(|name| is_sensitive_header(name.as_str()))
+                            .filter(|name| config.is_secret_header_name(name.as_str()))
                             .cloned()
                             .collect();
                         for name in credentials {

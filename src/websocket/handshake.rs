@@ -68,7 +68,7 @@ pub(super) async fn connect(config: &FeedConfig, cursor: &str, limits: &Limits) 
         let next = redirect_target(&url, &response)?;
         if !same_origin(&url, &next) {
             let before = headers.len();
-            headers.retain(|(name, _)| !is_sensitive_header(name.as_str()));
+            headers.retain(|(name, _)| !config.is_secret_header_name(name.as_str()));
             if headers.len() < before {
                 dropped_at.get_or_insert_with(|| next.clone());
             }
