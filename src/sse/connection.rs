@@ -227,7 +227,7 @@ fn classify(response: &Response, now: SystemTime) -> Answer {
             }),
         },
         204 => Answer::Failure(Failure::Stopped {
-            message: format!("the server ended the feed ({said}); resume it to try again"),
+            message: format!("the server ended the feed ({said}) and asks clients not to reconnect"),
         }),
         301 | 302 | 303 | 307 | 308 => Answer::Redirect,
         408 | 429 | 500..=599 => Answer::Failure(Failure::Retry {
