@@ -25,7 +25,9 @@ pub fn show<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
         .iter()
         .find(|window| window.label == MAIN)
         .ok_or_else(|| tauri::Error::WindowNotFound)?;
-    WebviewWindowBuilder::from_config(app, config)?.build()
+    let window = WebviewWindowBuilder::from_config(app, config)?.build()?;
+    crate::webkit::tune(&window);
+    Ok(window)
 }
 
 /// A `focus-event` for a window that is still loading: sent once its page has loaded.
