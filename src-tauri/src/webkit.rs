@@ -10,7 +10,8 @@
 //! - After the window is destroyed: WebKit ends the page's web process itself, but keeps its network process
 //!   for the app's life (Tauri keeps the web context on Linux, tauri-apps/tauri#14626). The UI stores nothing
 //!   there (no cookies, no web storage: its files come from the app and its calls go through IPC), so it is
-//!   ended once the web process has gone, and the heap the page's machinery freed is handed back to the OS.
+//!   ended once the web process has gone, unless a window was built meanwhile (checked on the main thread, where
+//!   windows are built), and the heap the page's machinery freed is handed back to the OS.
 //!   WebKit starts a new network process with the next window.
 
 use tauri::{AppHandle, Runtime, WebviewWindow};
@@ -52,7 +53,8 @@ pub fn release<R: Runtime>(app: &AppHandle<R>) {
     #[cfg(target_os = "linux")]
     {
         let app = app.clone();
-        std::thread::spawn(move || linux::release(&app));
+        let builds = crate::window::builds();
+        std::thread::spawn(move || linux::release(&app, builds));
     }
     #[cfg(not(target_os = "linux"))]
     let _ = app;
@@ -80,20 +82,43 @@ mod linux {
     /// How long the web process may take to exit before the network process is left alone.
     const WEB_PROCESS_EXIT: Duration = Duration::from_secs(10);
 
-    pub fn release<R: Runtime>(app: &AppHandle<R>) {
+    /// Release WebKit after the window that was the `builds`-th one built is gone (see the module's docs);
+    /// nothing if another window was built since.
+    pub fn release<R: Runtime>(app: &AppHandle<R>, builds: u64) {
         let deadline = Instant::now() + WEB_PROCESS_EXIT;
         while !children_named("WebKitWebProces").is_empty() {
-            if Instant::now() > deadline {
+            if Instant::now() > deadline || crate::window::builds() != builds {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        // A new window (opened meanwhile) needs the network process.
-        if app.get_webview_window(MAIN).is_some() {
+        // Checked and done on the main thread, where windows are built and WebKit starts its processes: a window
+        // built meanwhile, or being built, keeps the network process it needs (else its page never loads).
+        let (done, ended) = std::sync::mpsc::channel();
+        let handle = app.clone();
+        let queued = app.run_on_main_thread(move || {
+            let idle = crate::window::builds() == builds && handle.get_webview_window(MAIN).is_none();
+            if idle {
+                end_network_process();
+            }
+            let _ = done.send(idle);
+        });
+        if let Err(e) = queued {
+            tracing::warn!("cannot release the window's WebView: {e}");
             return;
         }
+        if ended.recv() != Ok(true) {
+            return;
+        }
+        // SAFETY: malloc_trim only returns free heap pages to the OS.
+        unsafe { libc::malloc_trim(0) };
+        tracing::info!("the window's WebView is released");
+    }
+
+    /// SIGTERM WebKit's network process; WebKit starts a new one with the next window.
+    fn end_network_process() {
         for pid in children_named("WebKitNetworkPr") {
-            // SAFETY: a plain kill(2) of this process's own child, found just above.
+            // SAFETY: a plain kill(2) of this process's own child.
             if unsafe { libc::kill(pid, libc::SIGTERM) } != 0 {
                 tracing::warn!(
                     "cannot end WebKit's network process {pid}: {}",
@@ -101,9 +126,6 @@ mod linux {
                 );
             }
         }
-        // SAFETY: malloc_trim only returns free heap pages to the OS.
-        unsafe { libc::malloc_trim(0) };
-        tracing::info!("the window's WebView is released");
     }
 
     /// This process's children whose name (`comm`, 15 bytes at most) is `name`.
