@@ -37,6 +37,19 @@ pub enum Error {
     )]
     DataDir { dir: PathBuf, source: std::io::Error },
 
+    #[error(
+        "cannot keep {} of feed `{feed}` in a keyring: {why}. Choose one: start a Secret \
+         Service and unlock it (GNOME Keyring, or KeePassXC with its Secret Service integration on), then try \
+         again; or add --plaintext-secrets to store them as plain text in the Tidings database, where anyone \
+         who can read its file or a backup of it can read them",
+        secrets.join(" and ")
+    )]
+    NoKeyring {
+        feed: String,
+        secrets: Vec<String>,
+        why: String,
+    },
+
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
 
@@ -59,6 +72,7 @@ impl Error {
             Error::FeedExists(_) => "feed_exists",
             Error::AlreadyRunning { .. } => "already_running",
             Error::DataDir { .. } => "data_dir",
+            Error::NoKeyring { .. } => "no_keyring",
             Error::Store(_) => "store",
             Error::Startup(_) => "startup",
             Error::Internal(_) => "internal",

@@ -38,6 +38,9 @@ pub struct FeedSpec {
     pub cursor_pointer: Option<String>,
     /// WebSocket: ping this often (default [`DEFAULT_PING_INTERVAL`]).
     pub ping_interval: Option<Duration>,
+    /// WebSocket: a server frame matching this regular expression fails the feed (a refused login, such as
+    /// Home Assistant's `auth_invalid`): no retry until the user acts. Empty: none.
+    pub fail_when: Option<String>,
     /// Templates over the event's JSON for what a notification shows (`{{/title}}`).
     pub title: Option<String>,
     pub body: Option<String>,
@@ -53,6 +56,11 @@ pub struct FeedSpec {
     pub rate_limit: Option<u32>,
     /// A program and its arguments run for each new event that passes the rules.
     pub exec: Vec<String>,
+    /// Headers whose values are secret besides the credential headers known by name (`--secret-header`).
+    pub secret_headers: Vec<String>,
+    /// When saving: keep secrets typed in plain text in the database, because no keyring is available
+    /// (`--plaintext-secrets`). Not saved itself; see [`crate::secret`].
+    pub plaintext_secrets: bool,
 }
 
 /// A message a WebSocket feed sends after connecting; `{{cursor}}` in it becomes the feed's cursor.
@@ -91,6 +99,9 @@ pub struct FeedConfig {
     pub cursor_pointer: Option<String>,
     #[serde(default = "default_ping_interval", with = "humantime_serde_secs")]
     pub ping_interval: Duration,
+    /// A regular expression: a server frame matching it fails the feed (checked when saved).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail_when: Option<String>,
     #[serde(default, skip_serializing_if = "Mapping::is_empty")]
     pub mapping: Mapping,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -101,6 +112,9 @@ pub struct FeedConfig {
     pub rate_limit: Option<u32>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exec: Vec<String>,
+    /// Headers marked secret by the user (`--secret-header`), besides those [`is_sensitive_header`] knows.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_headers: Vec<String>,
 }
 
 /// What a feed's notifications show, as templates over the event (each falls back to the default when
@@ -141,6 +155,7 @@ impl FeedConfig {
             send: self.send.clone(),
             cursor_pointer: self.cursor_pointer.clone(),
             ping_interval: Some(self.ping_interval),
+            fail_when: self.fail_when.clone(),
             title: text(&self.mapping.title),
             body: text(&self.mapping.body),
             link: text(&self.mapping.link),
@@ -150,7 +165,25 @@ impl FeedConfig {
             notify_when: self.notify_when.iter().map(|r| r.as_str().to_string()).collect(),
             rate_limit: self.rate_limit,
             exec: self.exec.clone(),
+            secret_headers: self.secret_headers.clone(),
+            plaintext_secrets: false,
         }
+    }
+
+    /// Whether a header's value is secret: a credential by its name, marked by the user, or already kept
+    /// in the keyring.
+    pub fn is_secret_header(&self, header: &Header) -> bool {
+        self.is_secret_header_name(&header.name) || crate::secret::split_reference(&header.value).is_some()
+    }
+
+    /// Whether a header of this name carries a credential: one [`is_sensitive_header`] knows or one the user
+    /// marked with `--secret-header`. Such headers never follow a redirect to another origin.
+    pub fn is_secret_header_name(&self, name: &str) -> bool {
+        is_sensitive_header(name)
+            || self
+                .secret_headers
+                .iter()
+                .any(|marked| marked.eq_ignore_ascii_case(name))
     }
 
     /// Whether an event is dropped before storing (`--skip-when`).
@@ -275,6 +308,21 @@ impl FeedSpec {
                 })?;
             }
         }
+        let fail_when = self.fail_when.clone().filter(|pattern| !pattern.is_empty());
+        if let Some(pattern) = &fail_when {
+            if kind == FeedKind::Sse {
+                return Err(Error::InvalidSetting {
+                    setting: "--fail-when".into(),
+                    reason: "it watches the frames of a WebSocket (ws:// or wss://) feed; on an event stream, \
+                             use --skip-when or --notify-when"
+                        .into(),
+                });
+            }
+            regex::Regex::new(pattern).map_err(|e| Error::InvalidSetting {
+                setting: format!("--fail-when `{pattern}`"),
+                reason: format!("not a valid regular expression: {e}"),
+            })?;
+        }
         if let Some(pointer) = self.cursor_pointer.as_deref().filter(|p| !p.is_empty()) {
             Pointer::parse(pointer).map_err(|e| Error::InvalidSetting {
                 setting: "--cursor-pointer".into(),
@@ -349,6 +397,17 @@ impl FeedSpec {
             .iter()
             .map(|line| Header::parse(line))
             .collect::<Result<Vec<_>, _>>()?;
+        let mut secret_headers: Vec<String> = Vec::new();
+        for name in &self.secret_headers {
+            let name = name.trim();
+            HeaderName::from_bytes(name.as_bytes()).map_err(|_| Error::InvalidSetting {
+                setting: format!("--secret-header `{name}`"),
+                reason: "it is not a valid header name; give the name alone, e.g. --secret-header X-Api-Token".into(),
+            })?;
+            if !secret_headers.iter().any(|known| known.eq_ignore_ascii_case(name)) {
+                secret_headers.push(name.to_string());
+            }
+        }
         let stall_timeout = self.stall_timeout.unwrap_or(DEFAULT_STALL_TIMEOUT);
         if stall_timeout < Duration::from_secs(1) {
             return Err(Error::InvalidSetting {
@@ -365,11 +424,13 @@ impl FeedSpec {
             send: self.send.clone(),
             cursor_pointer: self.cursor_pointer.clone().filter(|p| !p.is_empty()),
             ping_interval,
+            fail_when,
             mapping,
             skip_when,
             notify_when,
             rate_limit: self.rate_limit,
             exec: self.exec.clone(),
+            secret_headers,
         })
     }
 }
@@ -610,6 +671,23 @@ mod tests {
     }
 
     #[test]
+    fn fail_when_is_a_valid_regex_on_a_websocket_feed() {
+        let mut s = spec("wss://example.com/ws");
+        s.fail_when = Some("auth_(invalid".into());
+        let err = s.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("--fail-when") && err.contains("not a valid regular expression"),
+            "{err}"
+        );
+        s.fail_when = Some(String::new());
+        assert_eq!(s.validate().unwrap().fail_when, None, "empty clears it");
+        let mut s = spec("https://example.com/events");
+        s.fail_when = Some("denied".into());
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("WebSocket") && err.contains("--skip-when"), "{err}");
+    }
+
+    #[test]
     fn mistakes_in_templates_and_rules_are_refused_with_the_flag_named() {
         let mut s = spec("https://example.com/e");
         s.title = Some("{{/title".into());
@@ -641,8 +719,10 @@ mod tests {
         s.skip_when = vec![r#"type == "ping""#.into()];
         s.rate_limit = Some(4);
         s.exec = vec!["notify-send".into(), "hi".into()];
+        s.fail_when = Some("auth_invalid".into());
         let config = s.validate().unwrap();
         assert_eq!(config.to_spec().validate().unwrap(), config);
+        assert_eq!(config.fail_when.as_deref(), Some("auth_invalid"));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! - [`store`]: the SQLite database: feeds, cursors, events (exactly once), full-text search.
 //! - [`notify`]: payloads as safe text, folding bursts into summaries, desktop notifications.
 //! - [`template`]: notification templates over JSON pointers (`{{/title ?? type}}`); the event rules also read.
+//! - [`html`]: HTML payloads (Mastodon's) as readable text, for the `|text` template filter.
 //! - [`rules`]: `--skip-when` / `--notify-when` conditions, parsed once with errors that point at the mistake.
 //! - [`quiet`]: quiet hours, priority to urgency, do not disturb; the clock is passed in, never read.
 //! - [`exec`]: running a feed's `--exec` program for each new event, bounded and never through a shell.
@@ -17,16 +18,20 @@
 //! - [`limits`]: the open-file limit thousands of feeds need, and the error when it runs out.
 //! - [`probe`]: trying a feed before saving it.
 //! - [`preset`]: what ntfy, Gotify, Home Assistant and Mastodon feeds need, filled in from an address and a token.
+//! - [`discover`]: asking a service where its stream is when a feed is added (Mastodon's streaming server).
 //! - [`portable`]: exporting feeds without their secrets, and importing them.
+//! - [`secret`]: where feed secrets live: the OS keyring, with only a reference in the database.
 //! - [`demo`]: a demo SSE feed served on loopback, so a newcomer sees events without a server of their own.
 //! - [`error`]: the errors the engine returns, each saying what to do next.
 
 pub mod backoff;
 pub mod demo;
+pub mod discover;
 pub mod engine;
 pub mod error;
 pub mod exec;
 pub mod feed;
+pub mod html;
 pub mod limits;
 pub mod notify;
 pub mod portable;
@@ -34,6 +39,7 @@ pub mod preset;
 pub mod probe;
 pub mod quiet;
 pub mod rules;
+pub mod secret;
 pub mod source;
 pub mod sse;
 pub mod store;

@@ -20,8 +20,9 @@ pub fn export(configs: &[FeedConfig]) -> String {
 
 fn redact(config: &FeedConfig) -> FeedConfig {
     let mut config = config.clone();
-    for header in &mut config.headers {
-        if is_sensitive_header(&header.name) {
+    let secret: Vec<bool> = config.headers.iter().map(|h| config.is_secret_header(h)).collect();
+    for (header, secret) in config.headers.iter_mut().zip(secret) {
+        if secret {
             header.value = SECRET.into();
         }
     }
@@ -110,7 +111,8 @@ pub fn import(text: &str) -> Result<Imported, Error> {
         });
         if spec.url.contains(&url_encoded(SECRET)) || spec.send.iter().any(|step| step.text.contains(SECRET)) {
             imported.warnings.push(format!(
-                "`{name}` has a {SECRET} placeholder in its URL or messages: put the real token back with `tidings feed edit`"
+                "`{name}` has a {SECRET} placeholder in its URL or messages: put the real token back with \
+                 tidings feed edit {name:?} --token TOKEN"
             ));
         }
         spec.validate()?;

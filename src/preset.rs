@@ -22,16 +22,19 @@
 //! - ntfy's SSE stream carries no `id:` lines, so the feed resumes with `since=<last message id>` in the URL
 //!   (an id ntfy does not know makes it replay its whole cache) and takes each event's id from `/id`.
 //!   A `wss://` topic URL uses ntfy's WebSocket endpoint (`/ws`) the same way.
+//! - Home Assistant answers a bad token with `auth_invalid` and a clean close (1000), which alone would be
+//!   retried forever: the preset's `--fail-when` makes it fail the feed, saying what Home Assistant said.
 //! - Gotify and Home Assistant cannot resume: what is sent while disconnected is not replayed. Home
 //!   Assistant events are not deduplicated by `context.id`: one context covers every change a single action
 //!   causes (turning off a group of lights), so it does not identify an event. Its `state_changed` stream
 //!   carries every entity's every update: narrow it with `--notify-when`, e.g.
 //!   `--notify-when '/event/data/entity_id matches "^binary_sensor\."'`.
-//! - Mastodon statuses and bios are HTML; they are shown as text for now, tags visible. An instance whose
-//!   streaming server has a host of its own answers `/api/v1/streaming` with a redirect, which a WebSocket
-//!   does not follow: give the streaming host instead (`configuration.urls.streaming` in
-//!   `/api/v2/instance`). Subscription errors come in-band as `{"error": …}` frames; they are stored, not
-//!   skipped, so a token without the `read:notifications` scope shows itself.
+//! - Mastodon statuses and bios are HTML; the `|text` filter shows them as text. An instance may serve
+//!   streaming from a host of its own: [`Preset::apply_asking`] (used by `feed add`) asks the instance
+//!   ([`crate::discover`]); without an answer, the instance's `/api/v1/streaming` redirects there, and the
+//!   handshake follows (the token only to the instance's own origin). Subscription errors come in-band as
+//!   `{"error": …}` frames; they are stored, not skipped, so a token without the `read:notifications` scope
+//!   shows itself.
 
 use std::fmt;
 use std::str::FromStr;
@@ -76,6 +79,8 @@ const MASTODON_SKIP: &str = r#"/event != "notification" and not /error matches "
 /// Home Assistant's handshake: it asks for auth, then accepts commands once it said `auth_ok`.
 const HOME_ASSISTANT_AUTH_REQUIRED: &str = r#""type":\s*"auth_required""#;
 const HOME_ASSISTANT_AUTH_OK: &str = r#""type":\s*"auth_ok""#;
+/// Home Assistant refused the token; it closes cleanly (1000) next, which alone would be retried.
+const HOME_ASSISTANT_AUTH_INVALID: &str = r#""type":\s*"auth_invalid""#;
 const HOME_ASSISTANT_SUBSCRIBE: &str = r#"{"id":1,"type":"subscribe_events","event_type":"state_changed"}"#;
 
 impl Preset {
@@ -152,6 +157,31 @@ impl Preset {
         }
     }
 
+    /// [`Preset::apply`], after asking the service what only it knows: a Mastodon instance names its
+    /// streaming server, which may have a host of its own ([`crate::discover`]). Used by `feed add`; an
+    /// address that already names the stream (ws(s)://, or a `/api/v1/streaming` path) is not asked about.
+    pub async fn apply_asking(self, mut spec: FeedSpec, token: Option<&str>) -> Result<FeedSpec, Error> {
+        let token = token.map(str::trim).filter(|token| !token.is_empty());
+        if self == Preset::Mastodon {
+            let given = service_url(self, &spec.url)?;
+            let asks = matches!(given.scheme(), "http" | "https") && !given.path().contains("/api/v1/streaming");
+            let streaming = match asks {
+                true => crate::discover::mastodon_streaming(&given, token).await?,
+                false => None,
+            };
+            // A streaming server of its own (another host or port): the feed goes there, named after the instance.
+            if let Some(mut streaming) = streaming
+                && (host(&streaming) != host(&given)
+                    || streaming.port_or_known_default() != given.port_or_known_default())
+            {
+                spec.name.get_or_insert_with(|| short_name(self, host(&given)));
+                streaming.set_query(given.query());
+                spec.url = streaming.to_string();
+            }
+        }
+        self.apply(spec, token)
+    }
+
     /// The error for a missing token: what it is and the flag to add.
     fn token_needed(self, what: &str) -> Error {
         Error::InvalidSetting {
@@ -203,6 +233,72 @@ impl From<UnknownPreset> for Error {
             setting: "--preset".into(),
             reason: unknown.to_string(),
         }
+    }
+}
+
+/// Put a new access token where the feed carries its token (`feed edit --token`): a bearer
+/// `Authorization` header, an `X-Gotify-Key` header, an `access_token` field of a message sent after
+/// connecting (Home Assistant's auth), or an `access_token` in the URL's query.
+pub fn replace_token(spec: &mut FeedSpec, token: &str) -> Result<(), Error> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(Error::InvalidSetting {
+            setting: "--token".into(),
+            reason: "it is empty; give the new token".into(),
+        });
+    }
+    let mut replaced = false;
+    for line in &mut spec.headers {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let name = name.trim();
+        if name.eq_ignore_ascii_case("authorization") && value.trim().to_ascii_lowercase().starts_with("bearer ") {
+            *line = format!("{name}: Bearer {token}");
+            replaced = true;
+        } else if name.eq_ignore_ascii_case("x-gotify-key") {
+            *line = format!("{name}: {token}");
+            replaced = true;
+        }
+    }
+    for step in &mut spec.send {
+        let Ok(mut message) = serde_json::from_str::<serde_json::Value>(&step.text) else {
+            continue;
+        };
+        if let Some(field) = message.get_mut("access_token").filter(|field| field.is_string()) {
+            *field = token.into();
+            step.text = message.to_string();
+            replaced = true;
+        }
+    }
+    if let Ok(mut url) = Url::parse(spec.url.trim())
+        && has_query_param(&url, &["access_token"])
+    {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if key == "access_token" {
+                    token.to_string()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        spec.url = url.to_string();
+        replaced = true;
+    }
+    if replaced {
+        Ok(())
+    } else {
+        Err(Error::InvalidSetting {
+            setting: "--token".into(),
+            reason: "this feed carries no token Tidings knows where to put (a bearer Authorization or X-Gotify-Key \
+                     header, an access_token in a --send message or in the URL); give the credential with -H or \
+                     --send-after instead"
+                .into(),
+        })
     }
 }
 
@@ -289,6 +385,7 @@ fn home_assistant(mut spec: FeedSpec, token: Option<&str>) -> Result<FeedSpec, E
     spec.name
         .get_or_insert_with(|| short_name(Preset::HomeAssistant, host(&url)));
     spec.url = url.to_string();
+    fill(&mut spec.fail_when, HOME_ASSISTANT_AUTH_INVALID);
     add_rule(&mut spec.skip_when, HOME_ASSISTANT_SKIP);
     fill(
         &mut spec.title,
@@ -331,7 +428,7 @@ fn mastodon(mut spec: FeedSpec, token: Option<&str>) -> Result<FeedSpec, Error> 
     );
     fill(
         &mut spec.body,
-        "{{/payload#/status/content ?? /payload#/account/note ?? /payload#/type ?? /error}}",
+        "{{/payload#/status/content ?? /payload#/account/note ?? /payload#/type ?? /error | text}}",
     );
     fill(&mut spec.link, "{{/payload#/status/url ?? /payload#/account/url}}");
     Ok(spec)
@@ -667,6 +764,8 @@ mod tests {
         let auth: serde_json::Value = serde_json::from_str(&spec.send[0].text).unwrap_or_default();
         assert_eq!(auth["access_token"], r#"ey"J\w"#);
         assert_eq!(spec.cursor_pointer, None, "one context id covers many state changes");
+        let refused = regex::Regex::new(spec.fail_when.as_deref().unwrap_or("^$")).ok();
+        assert!(refused.is_some_and(|r| r.is_match(r#"{"type":"auth_invalid","message":"Invalid access token"}"#)));
 
         let config = config(&spec);
         let waits: Vec<regex::Regex> = spec
@@ -741,7 +840,7 @@ mod tests {
         assert_eq!(config.cursor_in(&frame).as_deref(), Some("4242"));
         let shown = show(&config, "message", &frame);
         assert_eq!(shown.title, "Ann (mention)");
-        assert_eq!(shown.body, "<p>Hello</p>", "HTML is shown as text for now");
+        assert_eq!(shown.body, "Hello", "HTML is read as text");
         assert_eq!(shown.link.as_deref(), Some("https://example.social/@ann/9"));
         assert!(skips(
             &config,
@@ -758,6 +857,36 @@ mod tests {
         let shown = show(&config, "message", refused);
         assert_eq!(shown.title, "Mastodon (error)");
         assert_eq!(shown.body, "Error: Access token does not cover required scopes");
+    }
+
+    #[test]
+    fn a_new_token_goes_where_the_feed_carries_its_token() {
+        let mut ha = applied(Preset::HomeAssistant, "http://ha.local:8123", Some("old"));
+        replace_token(&mut ha, "new\"one").unwrap();
+        let auth: serde_json::Value = serde_json::from_str(&ha.send[0].text).unwrap_or_default();
+        assert_eq!(
+            (&auth["type"], &auth["access_token"]),
+            (&"auth".into(), &"new\"one".into())
+        );
+        assert_eq!(ha.send[1].text, HOME_ASSISTANT_SUBSCRIBE, "other messages stay");
+        let mut gotify = applied(Preset::Gotify, "https://gotify.example", Some("old"));
+        replace_token(&mut gotify, "new").unwrap();
+        assert_eq!(gotify.headers, ["X-Gotify-Key: new"]);
+        let mut mastodon = applied(Preset::Mastodon, "https://m.example", Some("old"));
+        mastodon.headers.push("X-Trace: 1".into());
+        replace_token(&mut mastodon, " new ").unwrap();
+        assert_eq!(mastodon.headers, ["Authorization: Bearer new", "X-Trace: 1"]);
+        let mut query = spec("wss://m.example/api/v1/streaming?stream=user&access_token=old");
+        replace_token(&mut query, "new").unwrap();
+        assert_eq!(
+            query.url,
+            "wss://m.example/api/v1/streaming?stream=user&access_token=new"
+        );
+        let mut basic = spec("https://ntfy.sh/t/sse");
+        basic.headers = vec!["Authorization: Basic dTpw".into()];
+        let e = replace_token(&mut basic, "new").unwrap_err().to_string();
+        assert!(e.contains("-H") && e.contains("no token"), "{e}");
+        assert_eq!(basic.headers, ["Authorization: Basic dTpw"], "unchanged");
     }
 
     #[test]

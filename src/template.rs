@@ -16,11 +16,16 @@
 //! # Syntax
 //! ```text
 //! template    := ( text | "\{{" | "{{" placeholder "}}" )*
-//! placeholder := alternative ( "??" alternative )*      first alternative with a non-blank value wins
+//! placeholder := alternative ( "??" alternative )* ( "|" filter )*
+//!                                                        first alternative with a non-blank value wins
 //! alternative := pointer | "type" | "feed" | "data" | string
-//! pointer     := "/" … ( "#" ( "/" … )? )*               ends at whitespace, "??" or "}}"
+//! pointer     := "/" … ( "#" ( "/" … )? )*               ends at whitespace, "??", "|" or "}}"
 //! string      := '"' ( '\"' | '\\' | any other character )* '"'
+//! filter      := "text"                                  HTML to readable plain text
 //! ```
+//! Filters apply to each value taken from the event (not to a literal string) before it is judged blank, so `{{/content ?? /note | text}}`
+//! falls back when the content is HTML with no text in it (`<p></p>`). `text` reads HTML as a person
+//! would ([`crate::html::to_text`]): tags gone, entities decoded, `<br>` and `<p>` as line breaks.
 //! A string value renders as is; numbers and booleans as JSON text; objects and arrays as compact JSON;
 //! null or a missing value as nothing. Names are case-insensitive. `\{{` is a literal `{{`; any other
 //! backslash in literal text is kept.
@@ -189,7 +194,31 @@ pub struct Template {
 #[derive(Debug, Clone)]
 enum Part {
     Text(String),
-    Placeholder(Vec<Alternative>),
+    Placeholder(Vec<Alternative>, Vec<Filter>),
+}
+
+/// What a placeholder does to its value after `|`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Filter {
+    /// HTML to readable plain text.
+    Text,
+}
+
+impl Filter {
+    const NAMES: &'static str = "`text` (HTML to plain text)";
+
+    fn parse(name: &str) -> Option<Filter> {
+        match name.to_ascii_lowercase().as_str() {
+            "text" => Some(Filter::Text),
+            _ => None,
+        }
+    }
+
+    fn apply(self, text: &str) -> String {
+        match self {
+            Filter::Text => crate::html::to_text(text),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -220,8 +249,11 @@ impl Template {
         for part in &self.parts {
             match part {
                 Part::Text(text) => out.push_str(text),
-                Part::Placeholder(alternatives) => {
-                    if let Some(text) = alternatives.iter().find_map(|alternative| alternative.text(subject)) {
+                Part::Placeholder(alternatives, filters) => {
+                    let chosen = alternatives
+                        .iter()
+                        .find_map(|alternative| alternative.filtered(subject, filters));
+                    if let Some(text) = chosen {
                         out.push_str(&text);
                     }
                 }
@@ -232,6 +264,19 @@ impl Template {
 }
 
 impl Alternative {
+    /// [`Alternative::text`] through `filters`, judged blank after them. A literal is the user's own
+    /// text: it is not filtered.
+    fn filtered<'s>(&'s self, subject: &'s Subject<'_>, filters: &[Filter]) -> Option<Cow<'s, str>> {
+        let text = self.text(subject)?;
+        if filters.is_empty() || matches!(self, Alternative::Literal(_)) {
+            return Some(text);
+        }
+        let text = filters
+            .iter()
+            .fold(text.into_owned(), |text, filter| filter.apply(&text));
+        (!text.trim().is_empty()).then_some(Cow::Owned(text))
+    }
+
     /// This alternative's text for `subject`, or `None` when it is blank (so the next one is tried).
     /// A literal always counts, even when empty.
     fn text<'s>(&'s self, subject: &'s Subject<'_>) -> Option<Cow<'s, str>> {
@@ -327,7 +372,8 @@ impl TemplateParser<'_> {
                 if !text.is_empty() {
                     parts.push(Part::Text(std::mem::take(&mut text)));
                 }
-                parts.push(Part::Placeholder(self.placeholder()?));
+                let (alternatives, filters) = self.placeholder()?;
+                parts.push(Part::Placeholder(alternatives, filters));
             } else {
                 let next = rest.find(['\\', '{']).map_or(rest.len(), |i| i.max(1));
                 text.push_str(&rest[..next]);
@@ -348,8 +394,8 @@ impl TemplateParser<'_> {
         self.pos += rest.len() - rest.trim_start().len();
     }
 
-    /// Parse `{{ alternative ?? … }}` at `self.pos`.
-    fn placeholder(&mut self) -> Result<Vec<Alternative>, (usize, String)> {
+    /// Parse `{{ alternative ?? … | filter }}` at `self.pos`.
+    fn placeholder(&mut self) -> Result<(Vec<Alternative>, Vec<Filter>), (usize, String)> {
         let open = self.pos;
         let unclosed = || {
             (
@@ -373,15 +419,53 @@ impl TemplateParser<'_> {
             let rest = self.rest();
             if rest.starts_with("}}") {
                 self.pos += 2;
-                return Ok(alternatives);
+                return Ok((alternatives, Vec::new()));
+            } else if rest.starts_with('|') {
+                let filters = self.filters()?;
+                return Ok((alternatives, filters));
             } else if rest.starts_with("??") {
                 self.pos += 2;
                 after = "??";
             } else if rest.is_empty() {
                 return Err(unclosed());
             } else {
-                return Err((self.pos, "expected `??` or `}}` after an alternative".to_string()));
+                return Err((self.pos, "expected `??`, `|` or `}}` after an alternative".to_string()));
             }
+        }
+    }
+
+    /// Parse `| filter | filter }}` at `self.pos` (on the first `|`), through the closing `}}`.
+    fn filters(&mut self) -> Result<Vec<Filter>, (usize, String)> {
+        let mut filters = Vec::new();
+        while self.rest().starts_with('|') {
+            self.pos += 1;
+            self.skip_whitespace();
+            let start = self.pos;
+            let len = token_len(self.rest());
+            let name = &self.source[start..start + len];
+            if name.is_empty() {
+                return Err((start, format!("expected a filter after `|`: {}", Filter::NAMES)));
+            }
+            let filter = Filter::parse(name).ok_or_else(|| {
+                (
+                    start,
+                    format!("unknown filter `{name}`: the filters are {}", Filter::NAMES),
+                )
+            })?;
+            filters.push(filter);
+            self.pos += len;
+            self.skip_whitespace();
+        }
+        if self.rest().starts_with("}}") {
+            self.pos += 2;
+            Ok(filters)
+        } else if self.rest().is_empty() {
+            Err((
+                self.pos,
+                "this placeholder is not closed: add `}}` after its filters".to_string(),
+            ))
+        } else {
+            Err((self.pos, "expected `|` or `}}` after a filter".to_string()))
         }
     }
 
@@ -416,11 +500,11 @@ impl TemplateParser<'_> {
     }
 }
 
-/// How long the bare token at the start of `rest` is: up to whitespace, `??` or `}}`.
+/// How long the bare token at the start of `rest` is: up to whitespace, `??`, `|` or `}}`.
 fn token_len(rest: &str) -> usize {
     for (i, c) in rest.char_indices() {
         let tail = &rest[i..];
-        if c.is_whitespace() || tail.starts_with("??") || tail.starts_with("}}") {
+        if c.is_whitespace() || c == '|' || tail.starts_with("??") || tail.starts_with("}}") {
             return i;
         }
     }
@@ -494,6 +578,25 @@ mod tests {
             ("{ single } and }} close", "m", "{}", "{ single } and }} close"),
             ("{{/t}}}", "m", r#"{"t":"x"}"#, "x}"),
             ("{{/é}} ✓", "m", r#"{"é":"accent"}"#, "accent ✓"),
+            ("{{/payload#/content|text}}", "update", mastodon, "hi"),
+            (
+                "{{ /c | text }}",
+                "m",
+                r#"{"c":"<p>a &amp; b</p><p>c<br>d</p>"}"#,
+                "a & b\n\nc\nd",
+            ),
+            ("{{/c|TEXT}}", "m", r#"{"c":"<b>x</b>"}"#, "x"),
+            ("{{/c|text|text}}", "m", r#"{"c":"&amp;lt;b&amp;gt;"}"#, "<b>"),
+            (
+                "{{/c ?? /n | text}}",
+                "m",
+                r#"{"c":"<p></p>","n":"<i>note</i>"}"#,
+                "note",
+            ),
+            ("{{/c ?? \"<none>\" | text}}", "m", r#"{"c":"<p> </p>"}"#, "<none>"),
+            ("{{/c}}", "m", r#"{"c":"<p>raw</p>"}"#, "<p>raw</p>"),
+            ("{{data|text}}", "m", "<script>x()</script>plain", "plain"),
+            ("{{\"a|b\"}}", "m", "{}", "a|b"),
         ];
         for (template, event_type, data, expected) in rows {
             assert_eq!(
@@ -529,7 +632,11 @@ mod tests {
                 2,
                 "expected a pointer, a name or \"text\", not `'title'`",
             ),
-            ("{{/a /b}}", 5, "expected `??` or `}}`"),
+            ("{{/a /b}}", 5, "expected `??`, `|` or `}}`"),
+            ("{{/a|}}", 5, "expected a filter after `|`"),
+            ("{{/a | html}}", 7, "unknown filter `html`: the filters are `text`"),
+            ("{{/a|text /b}}", 10, "expected `|` or `}}` after a filter"),
+            ("{{/a|text", 9, "not closed"),
             ("{{/a ?? \"open}}", 8, "this string is not closed"),
             ("{{/a~2}}", 4, "`~` in a pointer must be followed by 0"),
             ("{{/a~}}", 4, "`~` in a pointer"),

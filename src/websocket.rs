@@ -1,18 +1,22 @@
 //! One WebSocket channel: the handshake, the messages a feed sends after connecting, liveness, and how close
 //! codes are judged.
 //!
-//! - Handshake: the feed's headers go on the upgrade request; 401, 403 and 404 fail the feed, other refusals
-//!   and network errors are retried.
+//! - Handshake ([`handshake`]): the feed's headers go on the upgrade request; redirects are followed with
+//!   the SSE rules; 401, 403 and 404 fail the feed, other refusals and network errors are retried.
 //! - After connecting, the feed's [`SendStep`]s go out in order; a step with `after` first waits for a server
 //!   frame matching its regular expression (Home Assistant sends `auth_required` before it takes `auth`).
 //!   `{{cursor}}` in a message becomes the feed's cursor. Frames that arrive before the last step are
 //!   handshake, not events.
 //! - Every message after that is an event: text as is, binary as base64 (type `binary`).
+//! - A text frame matching the feed's `--fail-when` (a refused login, e.g. Home Assistant's `auth_invalid`),
+//!   during the handshake or after it, fails the feed with what the server said.
 //! - Liveness: a ping every `ping_interval` (counted again from each ping the server sends: answering it
 //!   already proves the channel works); no frame at all (a pong included) for the stall timeout means a
 //!   dead connection. Pongs to the server's pings are flushed at once.
 //! - Close codes: 1000 and 1001 end the stream cleanly (reconnect); 1006, 1011, 1012, 1013 and 1014 are
 //!   retried; policy closes (1008, 4000–4999) and the rest fail the feed with the code and reason.
+
+mod handshake;
 
 use std::time::Duration;
 
@@ -21,22 +25,19 @@ use futures_util::{FutureExt, SinkExt, StreamExt};
 use regex::Regex;
 use tokio::net::TcpStream;
 use tokio::time::{Instant, MissedTickBehavior};
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue};
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::feed::{CURSOR_PLACEHOLDER, FeedConfig};
+use crate::notify::text::{clean, shorten};
 use crate::source::{Dispatch, Event, Failure};
 use crate::sse::connection::Limits;
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// Bytes read from the socket at a time. tungstenite's default (128 KiB) is zero-filled on the first read,
-/// so every idle channel held 128 KiB; 8 KiB still takes dozens of typical events per read, and a larger
-/// message grows the buffer to its size (up to the feed's limit) only while it arrives.
-const READ_BUFFER: usize = 8 * 1024;
+/// How much of a server's frame a `--fail-when` failure quotes.
+const QUOTED_CHARS: usize = 200;
 
 /// An open WebSocket channel.
 pub struct WsConnection {
@@ -45,6 +46,10 @@ pub struct WsConnection {
     ping: tokio::time::Interval,
     /// When the last frame of any kind arrived: silence is measured from here, not from the last ping.
     last_frame: Instant,
+    /// A text frame matching this fails the feed (`--fail-when`).
+    fail_when: Option<Regex>,
+    /// The feed's name, for what to do when it fails.
+    name: String,
     /// How the stream ended, when that was read together with events still to be handed on.
     ended: Option<Result<(), Failure>>,
     /// A ping came in the middle of a burst: its pong goes out before the next read.
@@ -65,33 +70,15 @@ enum Taken {
 impl WsConnection {
     /// Connect, then send the feed's messages (waiting where a step asks to).
     pub async fn open(config: &FeedConfig, cursor: &str, limits: &Limits) -> Result<Self, Failure> {
-        let url = config.url_for(cursor);
-        let mut request = url.as_str().into_client_request().map_err(|e| Failure::Fatal {
-            message: format!("cannot make a WebSocket request for this URL: {e}"),
-        })?;
-        for header in &config.headers {
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(header.name.as_bytes()),
-                HeaderValue::from_str(&header.value),
-            ) {
-                request.headers_mut().append(name, value);
-            }
-        }
-        let settings = WebSocketConfig::default()
-            .read_buffer_size(READ_BUFFER)
-            .max_message_size(Some(limits.max_event_bytes))
-            .max_frame_size(Some(limits.max_event_bytes));
-        let connect = tokio_tungstenite::connect_async_with_config(request, Some(settings), true);
-        let (socket, _) = match tokio::time::timeout(limits.header_timeout, connect).await {
-            Err(_) => {
-                return Err(Failure::retry(format!(
-                    "the server did not complete the WebSocket handshake within {} s",
-                    limits.header_timeout.as_secs()
-                )));
-            }
-            Ok(Err(error)) => return Err(handshake_failure(error)),
-            Ok(Ok(connected)) => connected,
-        };
+        let fail_when = config
+            .fail_when
+            .as_deref()
+            .map(Regex::new)
+            .transpose()
+            .map_err(|e| Failure::Fatal {
+                message: format!("invalid --fail-when pattern: {e}; change it with `tidings feed edit`"),
+            })?;
+        let socket = handshake::connect(config, cursor, limits).await?;
         let mut ping = tokio::time::interval_at(Instant::now() + config.ping_interval, config.ping_interval);
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut connection = WsConnection {
@@ -101,6 +88,8 @@ impl WsConnection {
             last_frame: Instant::now(),
             ended: None,
             pong_owed: false,
+            fail_when,
+            name: config.name.clone(),
         };
         connection.send_steps(config, cursor, limits.header_timeout).await?;
         Ok(connection)
@@ -136,6 +125,7 @@ impl WsConnection {
                     ))
                 })?;
             match frame {
+                Some(Ok(Message::Text(text))) if self.refuses(&text) => return Err(self.refused(&text)),
                 Some(Ok(Message::Text(text))) if pattern.is_match(&text) => return Ok(()),
                 Some(Ok(Message::Close(frame))) => return Err(closed(frame)),
                 Some(Ok(Message::Ping(_))) => self.flush().await?,
@@ -215,6 +205,7 @@ impl WsConnection {
         };
         self.last_frame = Instant::now();
         match message {
+            Message::Text(text) if self.refuses(&text) => return Taken::End(Err(self.refused(&text))),
             Message::Text(text) => items.push(event("message", text.as_str().to_string())),
             Message::Binary(bytes) => {
                 items.push(event(
@@ -239,6 +230,24 @@ impl WsConnection {
         Taken::More
     }
 
+    /// Whether a text frame matches the feed's `--fail-when`.
+    fn refuses(&self, text: &str) -> bool {
+        self.fail_when.as_ref().is_some_and(|pattern| pattern.is_match(text))
+    }
+
+    /// The feed fails with what the server said (untrusted: cleaned and cut short) and what to do.
+    fn refused(&self, text: &str) -> Failure {
+        let said = shorten(clean(text, false).trim(), QUOTED_CHARS);
+        let name = &self.name;
+        Failure::Fatal {
+            message: format!(
+                "the server said `{said}`, which matches the feed's --fail-when, so it is not retried; \
+                 fix what the server refuses and the feed starts again, e.g. a new token: \
+                 `tidings feed edit {name:?} --token NEW_TOKEN`"
+            ),
+        }
+    }
+
     /// Send queued control frames (the pong to a ping) now, even when idle.
     async fn flush(&mut self) -> Result<(), Failure> {
         self.socket
@@ -256,36 +265,6 @@ fn event(event_type: &str, data: String) -> Dispatch {
         event_type: event_type.to_string(),
         data,
     })
-}
-
-fn handshake_failure(error: tungstenite::Error) -> Failure {
-    match error {
-        tungstenite::Error::Http(response) => {
-            let status = response.status();
-            let said = match status.canonical_reason() {
-                Some(reason) => format!("HTTP {} {reason}", status.as_u16()),
-                None => format!("HTTP {}", status.as_u16()),
-            };
-            match status.as_u16() {
-                401 | 403 => Failure::Fatal {
-                    message: format!(
-                        "the server refused the WebSocket ({said}); check the feed's credentials (its -H headers)"
-                    ),
-                },
-                404 | 410 => Failure::Fatal {
-                    message: format!("the server has no WebSocket at this URL ({said}); check the URL"),
-                },
-                408 | 429 | 500..=599 => Failure::retry(format!("the server refused the WebSocket ({said})")),
-                _ => Failure::Fatal {
-                    message: format!("the server answered {said} instead of opening a WebSocket; check the URL"),
-                },
-            }
-        }
-        other => match crate::limits::explain_if_out_of_files(&other) {
-            Some(explained) => Failure::retry(explained),
-            None => Failure::retry(format!("cannot connect: {}", describe(&other))),
-        },
-    }
 }
 
 fn read_failure(error: tungstenite::Error) -> Failure {
@@ -315,6 +294,7 @@ fn closed(frame: Option<CloseFrame>) -> Failure {
     }
 }
 
+/// The innermost cause of an error, without the URL (its query may hold a token).
 fn describe(error: &tungstenite::Error) -> String {
     let mut cause: &dyn std::error::Error = error;
     while let Some(source) = cause.source() {

@@ -109,6 +109,8 @@ async fn an_export_leaves_secrets_out_and_imports_into_another_setup() {
         "X-Team: web",
         "--skip-when",
         r#"type == "keepalive""#,
+        // No keyring in this test: the user chose plain text.
+        "--plaintext-secrets",
     ];
     assert_eq!(tidings_output(first.path(), &args).await.0, 0);
     let file = first.path().join("feeds.json");
@@ -127,6 +129,66 @@ async fn an_export_leaves_secrets_out_and_imports_into_another_setup() {
     assert_eq!(config.headers.len(), 1);
     assert_eq!(config.headers[0].name, "X-Team");
     assert_eq!(config.skip_when[0].as_str(), r#"type == "keepalive""#);
+}
+
+#[tokio::test]
+async fn a_websocket_feed_exports_its_fail_rule_but_not_a_header_marked_secret() {
+    let first = tempfile::tempdir().unwrap();
+    let args = [
+        "feed",
+        "add",
+        "wss://hooks.example/socket",
+        "--name",
+        "hooks",
+        "-H",
+        "X-Signature: s1gned",
+        "--secret-header",
+        "X-Signature",
+        "--fail-when",
+        "not_allowed",
+        // No keyring in this test: the user chose plain text.
+        "--plaintext-secrets",
+    ];
+    let (code, _, stderr) = tidings_output(first.path(), &args).await;
+    assert_eq!(code, 0, "{stderr}");
+    let (code, export, stderr) = tidings_output(first.path(), &["feed", "export"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        !export.contains("s1gned"),
+        "a header marked secret never leaves: {export}"
+    );
+
+    let second = tempfile::tempdir().unwrap();
+    let file = second.path().join("feeds.json");
+    std::fs::write(&file, &export).unwrap();
+    let (code, _, stderr) = tidings_output(second.path(), &["feed", "import", file.to_str().unwrap()]).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("X-Signature"),
+        "the import names the secret to supply: {stderr}"
+    );
+    let config = Engine::open(second.path())
+        .unwrap()
+        .store()
+        .feed("hooks")
+        .unwrap()
+        .config;
+    assert_eq!(config.fail_when.as_deref(), Some("not_allowed"));
+    assert_eq!(config.secret_headers, ["X-Signature"]);
+}
+
+#[tokio::test]
+async fn fail_when_is_refused_on_an_sse_feed() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["feed", "add", "https://ci.example/stream", "--fail-when", "denied"];
+    let (code, _, stderr) = tidings_output(dir.path(), &args).await;
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.contains("--skip-when"),
+        "points at what SSE feeds use instead: {stderr}"
+    );
+    let (_, stdout, _) = tidings_output(dir.path(), &["feed", "list", "--json"]).await;
+    assert!(stdout.trim().is_empty(), "nothing was saved");
 }
 
 #[tokio::test]
@@ -245,6 +307,7 @@ async fn a_preset_fills_in_the_service_and_keeps_the_token_secret() {
         "http://127.0.0.1:9",
         "--token",
         "tok3n",
+        "--plaintext-secrets",
     ];
     let (code, stdout, stderr) = tidings_output(dir.path(), &args).await;
     assert_eq!(code, 0, "{stderr}");

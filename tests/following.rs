@@ -289,6 +289,8 @@ async fn editing_a_feed_with_its_shown_headers_keeps_the_hidden_secret() {
         .add_spec(FeedSpec {
             url: server.url("/events"),
             headers: vec!["Authorization: Bearer s3cret".into(), "X-Team: web".into()],
+            // No keyring in this test: the user chose plain text.
+            plaintext_secrets: true,
             ..FeedSpec::default()
         })
         .await;

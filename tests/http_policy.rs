@@ -176,8 +176,17 @@ async fn credentials_are_dropped_when_a_redirect_changes_origin() {
         async move { conn.respond(307, &[("Location", &target)], "").await }
     })
     .await;
-    let headers = ["Authorization: Bearer secret", "Cookie: session=1", "X-Trace: kept"];
-    open(&first.url("/events"), &headers).await.expect("followed");
+    let headers = [
+        "Authorization: Bearer secret",
+        "Cookie: session=1",
+        "X-Signature: marked",
+        "X-Trace: kept",
+    ];
+    let mut config = config(&first.url("/events"), &headers);
+    config.secret_headers = vec!["x-signature".into()];
+    Connection::open(&http_client().unwrap(), &config, "", &Limits::default())
+        .await
+        .expect("followed");
     let at_first = &first.requests()[0];
     assert_eq!(at_first.header("authorization"), Some("Bearer secret"));
     let at_other = &other.requests()[0];
@@ -187,5 +196,11 @@ async fn credentials_are_dropped_when_a_redirect_changes_origin() {
         "Authorization must not reach another origin"
     );
     assert_eq!(at_other.header("cookie"), None, "Cookie must not reach another origin");
+    assert_eq!(at_first.header("x-signature"), Some("marked"));
+    assert_eq!(
+        at_other.header("x-signature"),
+        None,
+        "a header marked --secret-header must not reach another origin"
+    );
     assert_eq!(at_other.header("x-trace"), Some("kept"));
 }

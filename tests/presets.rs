@@ -8,6 +8,7 @@ mod support;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -18,8 +19,9 @@ use tidings::FeedState;
 use tidings::feed::FeedSpec;
 use tidings::preset::Preset;
 use tidings::quiet::Urgency;
-use tidings::sse::connection::Limits;
+use tidings::sse::connection::{Limits, http_client};
 use tidings::store::events::{EventQuery, StoredEvent};
+use tidings::supervisor::{Burst, Downstream, Follow, Outcome, follow};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -27,6 +29,7 @@ use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, 
 use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_util::sync::CancellationToken;
 
 /// Add a feed at `url` (the stand-in's address, as a user would type the service's) through `preset`.
 async fn add(follower: &Follower, preset: Preset, url: String, token: &str) {
@@ -292,9 +295,27 @@ impl Channel {
     }
 }
 
+/// A stand-in that redirects no handshake.
+fn no_redirect(_: &Upgrade) -> Option<String> {
+    None
+}
+
 impl Service {
     /// Serve every connection `gate` lets through (`Some(status)` refuses the handshake) with `handler`.
     async fn start<F, Fut>(gate: fn(&Upgrade) -> Option<u16>, handler: F) -> Service
+    where
+        F: Fn(Channel) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Service::start_redirecting(gate, no_redirect, handler).await
+    }
+
+    /// As [`Service::start`], but a handshake `redirect` gives a `Location` for is answered `301` to it.
+    async fn start_redirecting<F, Fut>(
+        gate: fn(&Upgrade) -> Option<u16>,
+        redirect: fn(&Upgrade) -> Option<String>,
+        handler: F,
+    ) -> Service
     where
         F: Fn(Channel) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ()> + Send + 'static,
@@ -322,7 +343,16 @@ impl Service {
                             .collect(),
                     };
                     let refusal = gate(&upgrade);
+                    let location = redirect(&upgrade);
                     *seen_in_callback.lock().unwrap() = Some(upgrade);
+                    if let Some(location) = location {
+                        let mut moved = ErrorResponse::new(None);
+                        *moved.status_mut() = StatusCode::MOVED_PERMANENTLY;
+                        moved
+                            .headers_mut()
+                            .insert("location", location.parse().expect("a header value"));
+                        return Err(moved);
+                    }
                     match refusal {
                         Some(status) => {
                             let body = format!(r#"{{"error":"refused","errorCode":{status}}}"#);
@@ -560,11 +590,8 @@ async fn mastodon_maps_notifications_from_the_payload_string() {
     assert_eq!(titles(&events), ["Ann (mention)", "Bob (follow)"]);
     assert_eq!(
         bodies(&events),
-        [
-            r#"<p>Hello <span class="h-card">@me</span></p>"#,
-            "<p>Bob writes code.</p>"
-        ],
-        "HTML is shown as text for now"
+        ["Hello @me", "Bob writes code."],
+        "HTML is read as text"
     );
     assert_eq!(
         links(&events),
@@ -599,4 +626,300 @@ async fn a_wrong_token_fails_the_feed_with_401() {
         assert!(sent.is_some_and(|value| value.ends_with("wrong")), "{preset}: {sent:?}");
         follower.stop().await;
     }
+}
+
+/// Records the states a feed goes through; keeps every burst.
+#[derive(Default)]
+struct States(Vec<FeedState>);
+
+impl Downstream for States {
+    async fn deliver(&mut self, burst: Burst) -> Result<String, String> {
+        Ok(burst.cursor)
+    }
+
+    async fn state(&mut self, state: FeedState) {
+        self.0.push(state);
+    }
+}
+
+#[tokio::test]
+async fn home_assistant_refusing_the_token_fails_the_feed_until_it_gets_a_new_one() {
+    let received = Arc::new(Mutex::new(Vec::new()));
+    let service = home_assistant(received.clone()).await;
+    let spec = Preset::HomeAssistant
+        .apply(
+            FeedSpec {
+                url: service.base_url(),
+                ..FeedSpec::default()
+            },
+            Some("wrong"),
+        )
+        .expect("preset");
+    let config = spec.validate().expect("valid");
+
+    // The supervisor itself: `auth_invalid` then a clean close ends the follow (no retry loop to wait out).
+    let client = http_client().expect("client");
+    let shutdown = CancellationToken::new();
+    let params = Follow {
+        client: &client,
+        config: &config,
+        cursor: String::new(),
+        limits: &Limits::default(),
+        reconnect: true,
+        shutdown: &shutdown,
+    };
+    let mut states = States::default();
+    let outcome = tokio::time::timeout(Duration::from_secs(15), follow(params, &mut states))
+        .await
+        .expect("the follow ends instead of retrying");
+    let Outcome::Failed(reason) = outcome else {
+        panic!("{outcome:?}")
+    };
+    assert!(reason.contains("Invalid access token or password"), "{reason}");
+    assert!(
+        reason.contains(&format!("tidings feed edit {:?} --token NEW_TOKEN", config.name)),
+        "{reason}"
+    );
+    assert!(!reason.contains("wrong"), "the token is not repeated: {reason}");
+    assert_eq!(service.upgrades().len(), 1, "the follow ended after one connection");
+    assert_eq!(
+        states.0.iter().map(FeedState::label).collect::<Vec<_>>(),
+        ["connecting", "failed"]
+    );
+
+    // The engine: the feed stays failed until the user gives a new token, which starts it again.
+    let follower = Follower::start(Limits::default()).await;
+    follower.add_spec(spec).await;
+    let FeedState::Failed { reason } = follower.wait_state("failed").await else {
+        unreachable!()
+    };
+    assert!(reason.contains("auth_invalid"), "{reason}");
+    let name = config.name.as_str();
+    let mut fixed = follower.engine.store().feed(name).expect("the feed").config.to_spec();
+    tidings::preset::replace_token(&mut fixed, "tok").expect("a token to replace");
+    fixed.plaintext_secrets = true; // this test has no keyring
+    follower.engine.edit_feed(name, fixed).await.expect("edit");
+    follower.wait_stored(2).await;
+    let tokens: Vec<Value> = received
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|text| serde_json::from_str::<Value>(text).ok())
+        .filter(|message| message["type"] == "auth")
+        .map(|message| message["access_token"].clone())
+        .collect();
+    assert_eq!(tokens.first(), Some(&json!("wrong")));
+    assert_eq!(tokens.last(), Some(&json!("tok")), "the new token is the one sent last");
+    follower.stop().await;
+}
+
+// Mastodon's streaming host ---------------------------------------------------------------------------------
+
+/// A Mastodon instance's web API, whose streaming server is `streaming` (a `ws://` address). `version`
+/// 2 answers `/api/v2/instance`; 1 is a server older than 4.0 (v2 is 404, v1 names `streaming_api`).
+async fn mastodon_instance(streaming: String, version: u8) -> Server {
+    Server::start(move |conn: Conn| {
+        let streaming = streaming.clone();
+        async move {
+            let json = [("Content-Type", "application/json; charset=utf-8")];
+            let body = match (conn.request.path.as_str(), version) {
+                ("/api/v2/instance", 2) => json!({"domain": "example.social", "version": "4.3.0",
+                    "configuration": {"urls": {"streaming": streaming, "status": null}}}),
+                ("/api/v1/instance", _) => json!({"uri": "example.social", "version": "3.5.3",
+                    "urls": {"streaming_api": streaming}}),
+                _ => return conn.respond(404, &json, r#"{"error":"Record not found"}"#).await,
+            };
+            conn.respond(200, &json, &body.to_string()).await;
+        }
+    })
+    .await
+}
+
+/// The streaming server's address as an instance names it: `ws://127.0.0.1:PORT`.
+fn streaming_address(service: &Service) -> String {
+    format!("ws://{}", service.addr)
+}
+
+#[tokio::test]
+async fn mastodon_asks_the_instance_for_its_streaming_server() {
+    for version in [2, 1] {
+        let streaming = mastodon().await;
+        let instance = mastodon_instance(streaming_address(&streaming), version).await;
+        let spec = FeedSpec {
+            url: instance.url(""),
+            ..FeedSpec::default()
+        };
+        let spec = match Preset::Mastodon.apply_asking(spec, Some("tok")).await {
+            Ok(spec) => spec,
+            Err(e) => panic!("v{version}: {e}"),
+        };
+        assert_eq!(
+            spec.url,
+            format!("ws://{}/api/v1/streaming?stream=user:notification", streaming.addr),
+            "v{version}"
+        );
+        assert_eq!(spec.name.as_deref(), Some("mastodon/127.0.0.1"));
+        let asked: Vec<String> = instance.requests().iter().map(|r| r.path.clone()).collect();
+        let expected: &[&str] = match version {
+            2 => &["/api/v2/instance"],
+            _ => &["/api/v2/instance", "/api/v1/instance"],
+        };
+        assert_eq!(asked, expected);
+
+        let follower = Follower::start(Limits::default()).await;
+        follower.add_spec(spec).await;
+        follower.wait_stored(2).await;
+        let events = events(&follower);
+        assert_eq!(
+            bodies(&events),
+            ["Hello @me", "Bob writes code."],
+            "HTML is read as text"
+        );
+        let upgrades = streaming.upgrades();
+        assert_eq!(upgrades[0].header("authorization"), Some("Bearer tok"));
+        follower.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn mastodon_without_a_streaming_address_keeps_the_instance_and_an_unreachable_one_is_an_error() {
+    let silent = Server::start(|conn: Conn| async move {
+        conn.respond(200, &[("Content-Type", "application/json")], r#"{"domain":"x"}"#)
+            .await
+    })
+    .await;
+    let spec = FeedSpec {
+        url: silent.url("/"),
+        ..FeedSpec::default()
+    };
+    let kept = Preset::Mastodon.apply_asking(spec, Some("tok")).await.expect("kept");
+    assert_eq!(
+        kept.url,
+        format!("ws://{}/api/v1/streaming?stream=user:notification", silent.addr)
+    );
+
+    // An instance that breaks every connection (a port closed outright could be reused by another test).
+    let broken = Server::start(|conn: Conn| async move { conn.reset() }).await;
+    let address = broken.addr;
+    let spec = FeedSpec {
+        url: format!("http://{address}"),
+        ..FeedSpec::default()
+    };
+    let error = Preset::Mastodon
+        .apply_asking(spec, Some("secret-token"))
+        .await
+        .expect_err("nothing listens there")
+        .to_string();
+    assert!(
+        error.contains(&format!("cannot reach the instance at http://{address}")) && error.contains("wss://"),
+        "{error}"
+    );
+    assert!(!error.contains("secret-token"), "{error}");
+}
+
+/// The instance's own `/api/v1/streaming` moved to another path on the same server.
+fn moved_within(upgrade: &Upgrade) -> Option<String> {
+    let rest = upgrade.path.strip_prefix("/old")?;
+    Some(rest.to_string())
+}
+
+#[tokio::test]
+async fn a_redirect_within_the_origin_is_followed_with_the_token() {
+    let service = Service::start_redirecting(
+        |upgrade| match upgrade.path.starts_with("/old") {
+            true => None,
+            false => mastodon_gate(upgrade),
+        },
+        moved_within,
+        |channel: Channel| async move {
+            let mut channel = channel;
+            let follow = json!({"id": "1", "type": "follow", "account": mastodon_account("2", "bob", "Bob")});
+            channel.send(mastodon_notification(&follow)).await;
+            channel.hold().await;
+        },
+    )
+    .await;
+    let follower = Follower::start(Limits::default()).await;
+    add(
+        &follower,
+        Preset::Mastodon,
+        format!("{}/old", service.base_url()),
+        "tok",
+    )
+    .await;
+    follower.wait_stored(1).await;
+    let upgrades = service.upgrades();
+    let paths: Vec<&str> = upgrades.iter().map(|u| u.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/old/api/v1/streaming?stream=user:notification",
+            "/api/v1/streaming?stream=user:notification"
+        ]
+    );
+    assert!(upgrades.iter().all(|u| u.header("authorization") == Some("Bearer tok")));
+    follower.stop().await;
+}
+
+#[tokio::test]
+async fn a_redirect_to_another_origin_drops_the_token_and_says_what_to_do() {
+    let streaming = mastodon().await;
+    let target = format!(
+        "{}/api/v1/streaming?stream=user:notification",
+        streaming_address(&streaming)
+    );
+    let instance = Server::start(move |conn: Conn| {
+        let target = target.clone();
+        async move { conn.respond(301, &[("Location", &target)], "").await }
+    })
+    .await;
+    let follower = Follower::start(Limits::default()).await;
+    add(&follower, Preset::Mastodon, instance.url(""), "tok").await;
+    let FeedState::Failed { reason } = follower.wait_state("failed").await else {
+        unreachable!()
+    };
+    assert!(reason.contains("401") && reason.contains("own origin"), "{reason}");
+    assert!(
+        reason.contains(&format!(
+            "tidings feed edit \"mastodon/127.0.0.1\" --url ws://{}/api/v1/streaming?stream=user:notification",
+            streaming.addr
+        )),
+        "{reason}"
+    );
+    assert!(!reason.contains("tok"), "{reason}");
+    assert_eq!(instance.requests()[0].header("authorization"), Some("Bearer tok"));
+    let upgrades = streaming.upgrades();
+    assert!(!upgrades.is_empty());
+    assert!(
+        upgrades.iter().all(|u| u.header("authorization").is_none()),
+        "the token stays with its origin"
+    );
+    follower.stop().await;
+}
+
+#[tokio::test]
+async fn a_redirect_loop_fails_the_feed() {
+    let looping = Server::start(|conn: Conn| async move {
+        let next = if conn.request.path == "/a" { "/b" } else { "/a" };
+        conn.respond(302, &[("Location", next)], "").await
+    })
+    .await;
+    let follower = Follower::start(Limits::default()).await;
+    follower
+        .add_spec(FeedSpec {
+            url: looping.url("/a").replace("http://", "ws://"),
+            ..FeedSpec::default()
+        })
+        .await;
+    let FeedState::Failed { reason } = follower.wait_state("failed").await else {
+        unreachable!()
+    };
+    assert!(reason.contains("redirects in a loop"), "{reason}");
+    let paths: Vec<String> = looping.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(
+        paths,
+        ["/a", "/b"],
+        "the loop is seen at its first turn and not retried"
+    );
+    follower.stop().await;
 }

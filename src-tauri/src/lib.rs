@@ -6,6 +6,7 @@
 //! - [`changes`]: the engine's change stream, forwarded to the UI in batches, and the tray's unread count.
 //! - [`follower`]: following the feeds here, or standing by while `tidings run` does; notification clicks.
 //! - [`window`]: the main window, destroyed on close to free the WebView and rebuilt on show.
+//! - [`webkit`]: WebKitGTK settings, and releasing its processes once the window is closed.
 //! - [`tray`]: the tray icon and its menu, the app's face while the window is closed.
 //! - [`demo`]: the one-click demo feed.
 //! - [`links`]: which links may open in the OS browser.
@@ -20,6 +21,7 @@ pub mod error;
 pub mod follower;
 pub mod links;
 pub mod tray;
+pub mod webkit;
 pub mod window;
 
 use std::path::PathBuf;
@@ -43,6 +45,8 @@ pub const HIDDEN: &str = "--hidden";
 
 /// The app's entry point: open the engine, add the OS integrations, run until Quit.
 pub fn run() {
+    commands::painted::mark_start();
+    webkit::before_gtk();
     init_logging();
     let engine = match data_dir().and_then(|dir| Engine::open(dir).map_err(|e| e.to_string())) {
         Ok(engine) => engine,
@@ -74,6 +78,11 @@ pub fn run() {
 pub fn run_app<R: Runtime>(builder: Builder<R>, engine: Engine, hidden: bool) {
     let app = with_commands(builder, engine)
         .setup(move |app| start(app, hidden))
+        .on_window_event(|window, event| {
+            if window.label() == window::MAIN && matches!(event, tauri::WindowEvent::Destroyed) {
+                webkit::release(window.app_handle());
+            }
+        })
         .on_page_load(|webview, payload| {
             if payload.event() == PageLoadEvent::Finished {
                 window::page_loaded(webview);
@@ -99,7 +108,7 @@ fn context<R: Runtime>() -> tauri::Context<R> {
 
 /// The engine, the state the commands use, and the commands themselves.
 pub fn with_commands<R: Runtime>(builder: Builder<R>, engine: Engine) -> Builder<R> {
-    use commands::{events, feeds, settings};
+    use commands::{events, feeds, painted, settings};
     builder
         .manage(engine)
         .manage(Demo::default())
@@ -122,6 +131,7 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>, engine: Engine) -> Builder
             settings::get_autostart,
             settings::set_autostart,
             settings::open_link,
+            painted::painted,
         ])
 }
 
@@ -281,6 +291,8 @@ mod tests {
             name: Some("ci".into()),
             headers: vec!["Authorization: Bearer s3cret".into()],
             title: Some("{{/title}}".into()),
+            // No keyring in this test: kept in plain text, and an edit without a keyring keeps it so.
+            plaintext_secrets: true,
             ..Default::default()
         };
         block_on(engine.add_feed(spec)).unwrap();

@@ -30,6 +30,33 @@ pub struct ConnectArgs {
     /// WebSocket: ping this often, e.g. 30s [default: 30s]
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub ping_interval: Option<Duration>,
+    /// WebSocket: a server message matching REGEX fails the feed (no retry until you edit or resume it),
+    /// e.g. 'auth_invalid'; '' removes it
+    #[arg(long, value_name = "REGEX")]
+    pub fail_when: Option<String>,
+}
+
+/// Where a feed's secrets are kept (`feed add` and `feed edit`).
+#[derive(Debug, Args)]
+pub struct SecretArgs {
+    /// Treat this header's value as a secret too (repeatable), kept in the keyring like Authorization,
+    /// Cookie or X-Gotify-Key
+    #[arg(long = "secret-header", value_name = "NAME")]
+    pub secret_headers: Vec<String>,
+    /// With no keyring available, store secrets as plain text in the database (readable by anyone who can
+    /// read the database file or its backups)
+    #[arg(long)]
+    pub plaintext_secrets: bool,
+}
+
+impl SecretArgs {
+    /// Put what was given on the command line into `spec`.
+    pub fn apply(&self, spec: &mut FeedSpec) {
+        if !self.secret_headers.is_empty() {
+            spec.secret_headers = self.secret_headers.clone();
+        }
+        spec.plaintext_secrets = self.plaintext_secrets;
+    }
 }
 
 /// What a feed's notifications show and when.
@@ -80,6 +107,9 @@ impl ConnectArgs {
             spec.cursor_pointer = self.cursor_pointer.clone();
         }
         spec.ping_interval = self.ping_interval.or(spec.ping_interval);
+        if self.fail_when.is_some() {
+            spec.fail_when = self.fail_when.clone();
+        }
         Ok(())
     }
 }

@@ -11,7 +11,7 @@ use tidings::store::feeds::FeedStatus;
 use tidings::supervisor::now_ms;
 use tidings::{Engine, Error};
 
-use super::feed_args::{ConnectArgs, NotifyArgs};
+use super::feed_args::{ConnectArgs, NotifyArgs, SecretArgs};
 
 #[derive(Debug, Subcommand)]
 pub enum FeedCommand {
@@ -68,6 +68,8 @@ pub struct AddArgs {
     connect: ConnectArgs,
     #[command(flatten)]
     notify: NotifyArgs,
+    #[command(flatten)]
+    secrets: SecretArgs,
 }
 
 #[derive(Debug, Args)]
@@ -80,10 +82,16 @@ pub struct EditArgs {
     /// A new name
     #[arg(long)]
     name: Option<String>,
+    /// A new access token, put where the feed carries its token (a preset's Authorization or
+    /// X-Gotify-Key header, Home Assistant's auth message, an access_token in the URL)
+    #[arg(long, value_name = "TOKEN")]
+    token: Option<String>,
     #[command(flatten)]
     connect: ConnectArgs,
     #[command(flatten)]
     notify: NotifyArgs,
+    #[command(flatten)]
+    secrets: SecretArgs,
 }
 
 pub async fn feed(engine: &Engine, command: FeedCommand, matches: Option<&ArgMatches>) -> Result<ExitCode, Error> {
@@ -96,8 +104,9 @@ pub async fn feed(engine: &Engine, command: FeedCommand, matches: Option<&ArgMat
             };
             args.connect.apply(&mut spec, matches)?;
             args.notify.apply(&mut spec);
+            args.secrets.apply(&mut spec);
             if let Some(preset) = args.preset {
-                spec = preset.apply(spec, args.token.as_deref())?;
+                spec = preset.apply_asking(spec, args.token.as_deref()).await?;
             }
             let record = engine.add_feed(spec).await?;
             println!("{}", record.config.name);
@@ -113,6 +122,10 @@ pub async fn feed(engine: &Engine, command: FeedCommand, matches: Option<&ArgMat
             }
             args.connect.apply(&mut spec, matches)?;
             args.notify.apply(&mut spec);
+            args.secrets.apply(&mut spec);
+            if let Some(token) = &args.token {
+                tidings::preset::replace_token(&mut spec, token)?;
+            }
             engine.edit_feed(&args.feed, spec).await?;
         }
         FeedCommand::List { json } => {

@@ -86,7 +86,7 @@ pub async fn tail(args: TailArgs, matches: Option<&ArgMatches>) -> Result<ExitCo
             ExitCode::SUCCESS
         }
         Outcome::Ended(Some(reason)) => {
-            eprintln!("tidings: the stream ended: {reason}");
+            eprintln!("tidings: {reason} (not reconnecting: --no-reconnect)");
             ExitCode::FAILURE
         }
         Outcome::Failed(reason) => {

@@ -272,9 +272,18 @@ async fn follow_feed(context: Arc<Context>, record: FeedRecord, cursor: String, 
         connection_ms: 0,
         catching_up: false,
     };
+    // Secrets are read once here, not on each reconnect; a missing one fails the feed with what to do.
+    let resolved = tokio::select! {
+        _ = stop.cancelled() => return,
+        resolved = context.engine.resolve_secrets(&record.config) => resolved,
+    };
+    let config = match resolved {
+        Ok(config) => config,
+        Err(reason) => return downstream.state(FeedState::Failed { reason }).await,
+    };
     let params = Follow {
         client: &context.client,
-        config: &record.config,
+        config: &config,
         cursor,
         limits: &context.limits,
         reconnect: true,

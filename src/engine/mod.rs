@@ -18,10 +18,11 @@ use tokio::sync::{Notify, broadcast};
 pub use following::{FollowOptions, Following};
 
 use crate::error::Error;
-use crate::feed::{FeedSpec, FeedState};
+use crate::feed::{FeedConfig, FeedSpec, FeedState};
 use crate::notify::Silence;
 use crate::probe::Probe;
 use crate::quiet::QuietHours;
+use crate::secret::{Keyring, KeyringError, feed as secrets};
 use crate::store::Store;
 use crate::store::events::{EventQuery, StoredEvent};
 use crate::store::feeds::{FeedRecord, FeedStatus};
@@ -66,6 +67,8 @@ struct Shared {
     /// What holds notifications back now; mirrors the settings and the feeds' mute and snooze, which
     /// another process may change (re-read every second while following).
     silence: Arc<RwLock<Silence>>,
+    /// Where feed secrets live; what was read stays in memory while the engine runs.
+    keyring: Arc<Keyring>,
 }
 
 const DO_NOT_DISTURB: &str = "do_not_disturb";
@@ -92,6 +95,7 @@ impl Engine {
                 changes: broadcast::channel(CHANGES).0,
                 feeds_edited: Notify::new(),
                 silence: Arc::new(RwLock::new(Silence::default())),
+                keyring: Arc::new(Keyring::new()),
             }),
         })
     }
@@ -116,50 +120,112 @@ impl Engine {
         lock::is_held(&self.shared.dir)
     }
 
-    /// Add a feed. It is followed at once if an engine is following.
+    /// Add a feed. It is followed at once if an engine is following. Its secrets go into the keyring
+    /// (see [`crate::secret`]); with no keyring, this fails unless `spec.plaintext_secrets` is set.
     pub async fn add_feed(&self, spec: FeedSpec) -> Result<FeedRecord, Error> {
+        let plaintext = spec.plaintext_secrets;
         let config = spec.validate()?;
-        self.edit(move |store| store.add_feed(&config, now_ms())).await
+        let name = config.name.clone();
+        let taken = self.blocking(move |store| Ok(store.feed(&name).is_ok())).await?;
+        if taken {
+            return Err(Error::FeedExists(config.name));
+        }
+        let sealed = self.seal(config, None, plaintext).await?;
+        let config = sealed.config;
+        let result = self.edit(move |store| store.add_feed(&config, now_ms())).await;
+        if result.is_err() {
+            self.forget_secrets(sealed.saved).await;
+        }
+        result
     }
 
     /// Replace a feed's configuration; a live feed reconnects with it. A header whose value is
-    /// `<secret>` (as feed statuses show credentials) keeps the value saved for that header.
+    /// `<secret>` (as feed statuses show credentials) keeps the value saved for that header. Secrets typed
+    /// anew go into the keyring, replaced ones leave it, and a renamed feed's keyring items are relabelled.
     pub async fn edit_feed(&self, name: &str, mut spec: FeedSpec) -> Result<FeedRecord, Error> {
-        let name = name.to_string();
-        self.edit(move |store| {
-            let record = store.feed(&name)?;
-            for line in &mut spec.headers {
-                let Some((header, value)) = line.split_once(':') else {
-                    continue;
-                };
-                if value.trim() != crate::portable::SECRET {
-                    continue;
-                }
-                let saved = record
-                    .config
-                    .headers
-                    .iter()
-                    .find(|h| h.name.eq_ignore_ascii_case(header.trim()));
-                match saved {
-                    Some(saved) => *line = format!("{}: {}", saved.name, saved.value),
-                    None => {
-                        return Err(Error::InvalidHeader {
-                            header: line.clone(),
-                            reason: "there is no saved value to keep; type the value".into(),
-                        });
-                    }
-                }
+        let plaintext = spec.plaintext_secrets;
+        let lookup = name.to_string();
+        let record = self.blocking(move |store| store.feed(&lookup)).await?;
+        keep_saved_headers(&record.config, &mut spec.headers)?;
+        let config = spec.validate()?;
+        let sealed = self.seal(config, Some(record.config.clone()), plaintext).await?;
+        let (config, saved) = (sealed.config, sealed.saved);
+        let id = record.id;
+        let result = self.edit(move |store| store.update_feed(id, &config)).await;
+        let updated = match result {
+            Ok(updated) => updated,
+            Err(error) => {
+                self.forget_secrets(saved).await;
+                return Err(error);
             }
-            let config = spec.validate()?;
-            store.update_feed(record.id, &config)
-        })
-        .await
+        };
+        let kept = secrets::references(&updated.config);
+        let dropped = secrets::references(&record.config)
+            .into_iter()
+            .filter(|reference| !kept.contains(reference))
+            .collect();
+        self.forget_secrets(dropped).await;
+        if updated.config.name != record.config.name && !kept.is_empty() {
+            let keyring = self.shared.keyring.clone();
+            let config = updated.config.clone();
+            let relabelled = tokio::task::spawn_blocking(move || secrets::relabel(&config, &keyring)).await;
+            if let Ok(Err(why)) = relabelled {
+                tracing::warn!(feed = %updated.config.name, "cannot relabel its keyring items: {why}");
+            }
+        }
+        Ok(updated)
     }
 
-    /// Remove a feed with its events.
+    /// Remove a feed with its events, and its secrets from the keyring.
     pub async fn remove_feed(&self, name: &str) -> Result<(), Error> {
+        let lookup = name.to_string();
+        let record = self.blocking(move |store| store.feed(&lookup)).await?;
         let name = name.to_string();
-        self.edit(move |store| store.remove_feed(&name)).await
+        self.edit(move |store| store.remove_feed(&name)).await?;
+        self.forget_secrets(secrets::references(&record.config)).await;
+        Ok(())
+    }
+
+    /// Move the secrets of `config` into the keyring (blocking work: the keyring may ask to be unlocked).
+    async fn seal(
+        &self,
+        config: FeedConfig,
+        old: Option<FeedConfig>,
+        plaintext: bool,
+    ) -> Result<secrets::Sealed, Error> {
+        let keyring = self.shared.keyring.clone();
+        tokio::task::spawn_blocking(move || secrets::seal(config, old.as_ref(), plaintext, &keyring))
+            .await
+            .unwrap_or_else(|e| Err(Error::Internal(format!("a keyring task failed: {e}"))))
+    }
+
+    /// Delete keyring items no feed refers to any more; one that cannot be deleted is reported in the log.
+    async fn forget_secrets(&self, references: Vec<String>) {
+        if references.is_empty() {
+            return;
+        }
+        let keyring = self.shared.keyring.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            for reference in references {
+                if let Err(KeyringError::Unavailable(why)) = keyring.delete(&reference) {
+                    tracing::warn!(
+                        "the keyring item `{reference}` (service `tidings`) stays behind: {why}; delete it with \
+                         your keyring's app (Seahorse, KeePassXC)"
+                    );
+                }
+            }
+        })
+        .await;
+    }
+
+    /// `config` with its secrets' real values, read from the keyring once per engine and then from memory;
+    /// the error says which secret to enter again.
+    pub(crate) async fn resolve_secrets(&self, config: &FeedConfig) -> Result<FeedConfig, String> {
+        let keyring = self.shared.keyring.clone();
+        let config = config.clone();
+        tokio::task::spawn_blocking(move || secrets::resolve(&config, &keyring))
+            .await
+            .unwrap_or_else(|e| Err(format!("a keyring task failed: {e}")))
     }
 
     /// Pause a feed: its connection closes, its history stays.
@@ -356,6 +422,32 @@ impl Engine {
             .await
             .unwrap_or_else(|e| Err(Error::Internal(format!("a database task failed: {e}"))))
     }
+}
+
+/// In an edit, a header whose value is `<secret>` (as feed statuses show credentials) keeps its saved value.
+fn keep_saved_headers(saved: &FeedConfig, headers: &mut [String]) -> Result<(), Error> {
+    for line in headers {
+        let Some((header, value)) = line.split_once(':') else {
+            continue;
+        };
+        if value.trim() != crate::portable::SECRET {
+            continue;
+        }
+        let kept = saved
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(header.trim()));
+        match kept {
+            Some(kept) => *line = format!("{}: {}", kept.name, kept.value),
+            None => {
+                return Err(Error::InvalidHeader {
+                    header: line.clone(),
+                    reason: "there is no saved value to keep; type the value".into(),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// How often a following engine looks for feeds edited by another process.

@@ -21,7 +21,7 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Client, Response, StatusCode, Url};
 
 use super::parser::{DEFAULT_MAX_BYTES, Dispatch, Parser};
-use crate::feed::{FeedConfig, is_sensitive_header};
+use crate::feed::FeedConfig;
 use crate::source::Failure;
 
 /// Redirects followed before giving up.
@@ -103,7 +103,7 @@ impl SseConnection {
                     if !same_origin(&url, &next) {
                         let credentials: Vec<HeaderName> = headers
                             .keys()
-                            .filter(|name| is_sensitive_header(name.as_str()))
+                            .filter(|name| config.is_secret_header_name(name.as_str()))
                             .cloned()
                             .collect();
                         for name in credentials {
@@ -227,7 +227,7 @@ fn classify(response: &Response, now: SystemTime) -> Answer {
             }),
         },
         204 => Answer::Failure(Failure::Stopped {
-            message: format!("the server ended the feed ({said}); resume it to try again"),
+            message: format!("the server ended the feed ({said}) and asks clients not to reconnect"),
         }),
         301 | 302 | 303 | 307 | 308 => Answer::Redirect,
         408 | 429 | 500..=599 => Answer::Failure(Failure::Retry {
@@ -296,7 +296,8 @@ fn redirect_target(from: &Url, response: &Response) -> Result<Url, Failure> {
     }
 }
 
-fn same_origin(a: &Url, b: &Url) -> bool {
+/// Same scheme, host and port: where a feed's credentials may follow a redirect (WebSocket feeds too).
+pub(crate) fn same_origin(a: &Url, b: &Url) -> bool {
     a.scheme() == b.scheme() && a.host_str() == b.host_str() && a.port_or_known_default() == b.port_or_known_default()
 }
 

@@ -302,7 +302,7 @@ impl Store {
                     .headers
                     .iter()
                     .map(|h| {
-                        let value = if h.is_sensitive() {
+                        let value = if record.config.is_secret_header(h) {
                             crate::portable::SECRET
                         } else {
                             h.value.as_str()

@@ -278,7 +278,7 @@ impl Drop for NotificationBus {
 }
 
 /// The daemon configuration: like a session bus, minus service activation and `session.d`.
-fn bus_config(dir: &Path) -> String {
+pub fn bus_config(dir: &Path) -> String {
     let dir = xml_escape(&dir.display().to_string());
     format!(
         r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
@@ -306,7 +306,7 @@ fn xml_escape(s: &str) -> String {
 
 /// Read the first line `dbus-daemon --print-address=1` writes, then keep draining its stdout
 /// on a helper thread until the daemon exits.
-fn read_address(daemon: &mut Child, deadline: Instant) -> Result<String, String> {
+pub fn read_address(daemon: &mut Child, deadline: Instant) -> Result<String, String> {
     let stdout = daemon.stdout.take().expect("stdout is piped");
     let (tx, rx) = mpsc::channel::<io::Result<String>>();
     thread::Builder::new()
@@ -331,14 +331,14 @@ fn read_address(daemon: &mut Child, deadline: Instant) -> Result<String, String>
     }
 }
 
-fn stop_daemon(daemon: &mut Child) {
+pub fn stop_daemon(daemon: &mut Child) {
     if let Ok(None) = daemon.try_wait() {
         let _ = daemon.kill();
     }
     let _ = daemon.wait();
 }
 
-fn read_log(path: &Path) -> String {
+pub fn read_log(path: &Path) -> String {
     match std::fs::read_to_string(path) {
         Ok(log) if log.trim().is_empty() => "(empty)".to_owned(),
         Ok(log) => log,

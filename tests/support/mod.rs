@@ -5,6 +5,7 @@
 
 pub mod dbus;
 pub mod follower;
+pub mod keyring;
 pub mod server;
 pub mod ws;
 

@@ -19,4 +19,5 @@ pub const COMMANDS: &[&str] = &[
     "get_autostart",
     "set_autostart",
     "open_link",
+    "painted",
 ];

@@ -4,11 +4,13 @@
 //! - [`feeds`]: list, add, edit, remove, pause, resume and test feeds.
 //! - [`events`]: list, read and mark events.
 //! - [`settings`]: do not disturb, start at login, and opening links.
+//! - [`painted`]: the UI's marks of its first frames, logged (how start-up is timed).
 //! - [`crate::demo`] holds `add_demo_feed`, which also owns the demo server.
 
 pub mod events;
 pub mod feeds;
 mod list;
+pub mod painted;
 pub mod settings;
 
 pub use list::COMMANDS;

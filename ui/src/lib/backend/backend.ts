@@ -18,6 +18,9 @@ import type {
 
 export type Unsubscribe = () => void;
 
+/** Which first frame the UI has drawn (see `painted`). */
+export type PaintStage = 'shell' | 'loaded';
+
 export interface Backend {
   listFeeds(): Promise<FeedStatus[]>;
   addFeed(input: FeedInput): Promise<FeedStatus>;
@@ -40,6 +43,8 @@ export interface Backend {
   setAutostart(on: boolean): Promise<null>;
   /** Opens an http(s) link in the OS browser; the shell refuses anything else. */
   openLink(url: string): Promise<null>;
+  /** Marks a first frame on screen (`shell`: the layout; `loaded`: with the data); the shell logs it. */
+  painted(stage: PaintStage): Promise<null>;
 
   /** `changes`: everything that happened within ~100 ms, as one batch. */
   onChanges(handler: (changes: Change[]) => void): Unsubscribe;

@@ -20,7 +20,7 @@ import type {
   ProbeEvent,
   StoredEvent,
 } from '$lib/bindings';
-import type { Backend, Unsubscribe } from './backend';
+import type { Backend, PaintStage, Unsubscribe } from './backend';
 import { demoPayload, genericPayload, Random, type Payload } from './demo-data';
 
 export interface FakeOptions {
@@ -427,6 +427,11 @@ export class FakeBackend implements Backend {
     }
     this.openedLinks.push(url);
     if (this.live) window.open(url, '_blank', 'noopener,noreferrer');
+    return null;
+  }
+
+  async painted(stage: PaintStage): Promise<null> {
+    this.record('painted', { stage });
     return null;
   }
 

@@ -6,7 +6,7 @@
  */
 import type { Backend } from './backend';
 
-export type { Backend, Unsubscribe } from './backend';
+export type { Backend, PaintStage, Unsubscribe } from './backend';
 export { toCommandError, isCommandError } from './backend';
 
 export function insideTauri(): boolean {

@@ -34,6 +34,7 @@ describe('the Tauri backend', () => {
     await backend.getAutostart();
     await backend.setAutostart(false);
     await backend.openLink('https://a.example/');
+    await backend.painted('shell');
     expect(calls).toEqual([
       ['list_feeds', {}],
       ['add_feed', { input }],
@@ -52,6 +53,7 @@ describe('the Tauri backend', () => {
       ['get_autostart', {}],
       ['set_autostart', { on: false }],
       ['open_link', { url: 'https://a.example/' }],
+      ['painted', { stage: 'shell' }],
     ]);
   });
 

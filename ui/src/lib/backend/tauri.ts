@@ -5,7 +5,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { Change, EventQuery, FeedInput, FeedStatus, Probe, StoredEvent } from '$lib/bindings';
-import { toCommandError, type Backend, type Unsubscribe } from './backend';
+import { toCommandError, type Backend, type PaintStage, type Unsubscribe } from './backend';
 
 async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -52,6 +52,7 @@ export class TauriBackend implements Backend {
   getAutostart = () => call<boolean>('get_autostart');
   setAutostart = (on: boolean) => call<null>('set_autostart', { on });
   openLink = (url: string) => call<null>('open_link', { url });
+  painted = (stage: PaintStage) => call<null>('painted', { stage });
 
   onChanges = (handler: (changes: Change[]) => void) => subscribe<Change[]>('changes', handler);
   onFocusEvent = (handler: (seq: number) => void) => subscribe<number>('focus-event', handler);
