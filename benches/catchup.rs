@@ -22,6 +22,9 @@ use std::time::{Duration, Instant};
 use procs::{Running, Source, peak_rss_kib, row, tidings, tidings_ok, wait_until};
 
 fn main() {
+    if procs::not_benchmarking("catchup") {
+        return;
+    }
     let events: u64 = std::env::var("TIDINGS_CATCHUP_EVENTS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -25,6 +25,9 @@ use procs::{Running, Source, quantile, row, tidings, tidings_ok};
 const START_AFTER_MS: &str = "3000";
 
 fn main() {
+    if procs::not_benchmarking("latency") {
+        return;
+    }
     let events: usize = env_or("TIDINGS_LATENCY_EVENTS", 600);
     let rate: f64 = env_or("TIDINGS_LATENCY_RATE", 10.0);
     let bus = dbus::NotificationBus::start();

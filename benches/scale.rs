@@ -26,6 +26,9 @@ const SLICE: Duration = Duration::from_secs(10);
 const SETTLE: Duration = Duration::from_secs(5);
 
 fn main() {
+    if procs::not_benchmarking("scale") {
+        return;
+    }
     let counts: Vec<usize> = std::env::var("TIDINGS_SCALE_FEEDS")
         .unwrap_or_else(|_| "1000,10000".into())
         .split(',')

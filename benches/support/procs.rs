@@ -15,6 +15,16 @@ pub fn tidings_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tidings"))
 }
 
+/// `cargo test --all-targets` (the test suite) runs each bench once without `--bench`: these benches measure for
+/// minutes against release builds, so there they only say how to run them. True when that is the case.
+pub fn not_benchmarking(name: &str) -> bool {
+    let benchmarking = std::env::args().any(|arg| arg == "--bench");
+    if !benchmarking {
+        println!("benches/{name}.rs measures for minutes: run it with `cargo bench --bench {name}` or `bench/run`");
+    }
+    !benchmarking
+}
+
 /// The event source: `$TIDINGS_BENCH_SOURCE`, or the example built next to this bench
 /// (`cargo build --release --example bench_source`).
 pub fn source_bin() -> PathBuf {
