@@ -97,12 +97,9 @@ fn show(
     on_click: Option<ClickHandler>,
     watching: &Arc<AtomicUsize>,
 ) -> Result<(), notify_rust::error::Error> {
+    let (summary, body) = shown_text(&notification);
     let mut shown = notify_rust::Notification::new();
-    shown
-        .appname("Tidings")
-        .summary(&clean(&notification.summary, false))
-        // The body may be read as markup by the service: event text must stay text.
-        .body(&escape_markup(&notification.body));
+    shown.appname("Tidings").summary(&summary).body(&body);
     #[cfg(all(unix, not(target_os = "macos")))]
     shown.urgency(match notification.urgency {
         crate::quiet::Urgency::Low => notify_rust::Urgency::Low,
@@ -137,6 +134,12 @@ fn show(
     shown.show().map(drop)
 }
 
+/// The summary and body as the notification service gets them, whichever way they are sent: control and bidi
+/// characters stripped, and the body escaped, since the service may read it as markup (event text stays text).
+fn shown_text(notification: &Notification) -> (String, String) {
+    (clean(&notification.summary, false), escape_markup(&notification.body))
+}
+
 /// One connection to the session bus, opened on first use and again after it broke.
 #[cfg(all(unix, not(target_os = "macos")))]
 #[derive(Default)]
@@ -157,6 +160,7 @@ impl SessionBus {
             crate::quiet::Urgency::Normal => 1,
             crate::quiet::Urgency::Critical => 2,
         };
+        let (summary, body) = shown_text(notification);
         let hints = std::collections::HashMap::from([("urgency", zbus::Variant::U8(urgency))]);
         let actions: &[&str] = &[];
         zbus::block_on(connection.call_method(
@@ -164,17 +168,7 @@ impl SessionBus {
             "/org/freedesktop/Notifications",
             Some("org.freedesktop.Notifications"),
             "Notify",
-            &(
-                "Tidings",
-                0u32,
-                "",
-                clean(&notification.summary, false),
-                // The body may be read as markup by the service: event text must stay text.
-                escape_markup(&notification.body),
-                actions,
-                hints,
-                -1i32,
-            ),
+            &("Tidings", 0u32, "", summary, body, actions, hints, -1i32),
         ))?;
         // Kept only after a call went through: a broken connection is opened again next time.
         self.connection = Some(connection);
