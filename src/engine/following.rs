@@ -86,6 +86,10 @@ struct Context {
     limits: Limits,
     /// How many feeds the open-file limit leaves room for (`None`: no limit).
     feeds_that_fit: Option<u64>,
+    /// The feeds whose task has ended, and the reconciler's wake-up for them: it looks again when one ends,
+    /// without checking every task each second.
+    ended: std::sync::Mutex<Vec<i64>>,
+    task_ended: tokio::sync::Notify,
 }
 
 pub(super) async fn start(engine: Engine, options: FollowOptions) -> Result<Following, Error> {
@@ -140,6 +144,8 @@ pub(super) async fn start(engine: Engine, options: FollowOptions) -> Result<Foll
         hooks: Hooks::default(),
         limits: options.limits,
         feeds_that_fit: open_files.and_then(|o| o.feeds_that_fit()),
+        ended: std::sync::Mutex::default(),
+        task_ended: tokio::sync::Notify::new(),
     });
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
@@ -176,6 +182,7 @@ struct Running {
 async fn reconcile_until(context: Arc<Context>, shutdown: CancellationToken) {
     let mut running: HashMap<i64, Running> = HashMap::new();
     let mut seen_revision = None;
+    let mut some_task_ended = false;
     loop {
         let store = context.engine.store().clone();
         let revision = tokio::task::spawn_blocking(move || store.feeds_revision()).await;
@@ -191,8 +198,8 @@ async fn reconcile_until(context: Arc<Context>, shutdown: CancellationToken) {
         if let Ok(Err(e)) = tokio::task::spawn_blocking(move || engine.refresh_silence()).await {
             tracing::warn!("cannot read the settings: {e}");
         }
-        let some_task_ended = running.values().any(|r| r.task.is_finished());
         if revision.is_some() && (revision != seen_revision || some_task_ended) {
+            some_task_ended = false;
             if revision != seen_revision && seen_revision.is_some() {
                 let _ = context.engine.shared.changes.send(Change::FeedsChanged);
             }
@@ -202,6 +209,7 @@ async fn reconcile_until(context: Arc<Context>, shutdown: CancellationToken) {
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = context.engine.shared.feeds_edited.notified() => {}
+            _ = context.task_ended.notified() => some_task_ended = true,
             _ = tokio::time::sleep(FEEDS_POLL) => {}
         }
     }
@@ -232,9 +240,12 @@ async fn reconcile(context: &Arc<Context>, running: &mut HashMap<i64, Running>, 
             crate::limits::HOW_TO_RAISE
         );
     }
+    let ended = std::mem::take(&mut *context.ended.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
     let stale: Vec<i64> = running
         .iter()
-        .filter(|(id, feed)| feed.task.is_finished() || wanted.get(*id).is_none_or(|w| w.revision != feed.revision))
+        .filter(|(id, feed)| {
+            ended.contains(id) || feed.task.is_finished() || wanted.get(*id).is_none_or(|w| w.revision != feed.revision)
+        })
         .map(|(id, _)| *id)
         .collect();
     for id in stale {
@@ -258,7 +269,22 @@ async fn reconcile(context: &Arc<Context>, running: &mut HashMap<i64, Running>, 
         };
         let stop = shutdown.child_token();
         let revision = record.revision;
-        let task = tokio::spawn(follow_feed(context.clone(), record, cursor, stop.clone()));
+        let context = context.clone();
+        let stopped = stop.clone();
+        // The feed's future is made inside the task, not moved into it: a moved-in future would be held
+        // twice in the task's state (~14 KiB more per feed).
+        let task = tokio::spawn(async move {
+            follow_feed(context.clone(), record, cursor, stopped.clone()).await;
+            if stopped.is_cancelled() {
+                return; // stopped by the reconciler or the shutdown, which wait for it
+            }
+            context
+                .ended
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(id);
+            context.task_ended.notify_one();
+        });
         running.insert(id, Running { revision, stop, task });
     }
 }

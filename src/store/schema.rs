@@ -110,6 +110,11 @@ const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX events_by_id ON events(feed_id, dedup_key) WHERE dedup_key > 'i';
     CREATE INDEX events_by_hash ON events(feed_id, dedup_key, received_ms) WHERE dedup_key < 'i';
     "#,
+    // 6: the feeds ever muted or snoozed, so the follower's once-a-second look at what is silenced reads
+    // those few rows instead of every feed's row (idle CPU at 10,000 feeds, bench part 5).
+    r#"
+    CREATE INDEX feeds_silenced ON feeds(muted, snoozed_until_ms) WHERE muted = 1 OR snoozed_until_ms IS NOT NULL;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -208,5 +213,20 @@ mod tests {
             .unwrap()
             .join("\n");
         assert!(plan.contains("events_by_hash"), "{plan}");
+    }
+
+    #[test]
+    fn the_silenced_feeds_are_read_from_their_index_not_every_feed() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        let plan: String = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", crate::store::feeds::SILENCED_FEEDS))
+            .unwrap()
+            .query_map([0], |row| row.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<Vec<_>, _>>()
+            .unwrap()
+            .join("\n");
+        assert!(plan.contains("feeds_silenced"), "{plan}");
     }
 }
