@@ -18,7 +18,14 @@ const WAIT: Duration = Duration::from_secs(30);
 const TOKEN: &str = "tok-5f1c0ffee-guarded";
 
 /// `tidings ARGS` on the test's bus; returns (exit code, stdout, stderr).
-async fn cli(bus: &KeyringBus, dir: &Path, args: &[&str]) -> (i32, String, String) {
+/// `feed add URL --name guarded -H "Authorization: Bearer TOKEN"`, then `extra`.
+fn add_guarded(url: &str, extra: &[&str]) -> Vec<String> {
+    let header = format!("Authorization: Bearer {TOKEN}");
+    let add = ["feed", "add", url, "--name", "guarded", "-H", &header];
+    add.iter().chain(extra).map(|arg| arg.to_string()).collect()
+}
+
+async fn cli(bus: &KeyringBus, dir: &Path, args: &[impl AsRef<std::ffi::OsStr>]) -> (i32, String, String) {
     let output = tidings(dir)
         .envs(bus.env())
         .env("RUST_LOG", "warn")
@@ -101,18 +108,7 @@ async fn a_token_lives_in_the_keyring_and_the_feed_connects_with_it() {
     let bus = KeyringBus::with_keyring();
     let dir = tempfile::tempdir().unwrap();
     let server = guarded_server().await;
-    let header = format!("Authorization: Bearer {TOKEN}");
-    let args = [
-        "feed",
-        "add",
-        &server.url("/events"),
-        "--name",
-        "guarded",
-        "-H",
-        &header,
-        "-H",
-        "X-Trace: 7",
-    ];
+    let args = add_guarded(&server.url("/events"), &["-H", "X-Trace: 7"]);
     let (code, _, stderr) = cli(&bus, dir.path(), &args).await;
     assert_eq!(code, 0, "{stderr}");
 
@@ -203,13 +199,7 @@ async fn without_a_keyring_the_user_chooses_plaintext_or_a_secret_service() {
     let dir = tempfile::tempdir().unwrap();
     let server = guarded_server().await;
     let url = server.url("/events");
-    let header = format!("Authorization: Bearer {TOKEN}");
-    let (code, stdout, stderr) = cli(
-        &bus,
-        dir.path(),
-        &["feed", "add", &url, "--name", "guarded", "-H", &header],
-    )
-    .await;
+    let (code, stdout, stderr) = cli(&bus, dir.path(), &add_guarded(&url, &[])).await;
     assert_eq!(code, 1, "{stdout}");
     for said in [
         "cannot keep the Authorization header of feed `guarded` in a keyring",
@@ -236,16 +226,7 @@ async fn without_a_keyring_the_user_chooses_plaintext_or_a_secret_service() {
     let (code, _, stderr) = cli(&bus, dir.path(), &["feed", "rm", "open"]).await;
     assert_eq!(code, 0, "{stderr}");
 
-    let plaintext = [
-        "feed",
-        "add",
-        &url,
-        "--name",
-        "guarded",
-        "-H",
-        &header,
-        "--plaintext-secrets",
-    ];
+    let plaintext = add_guarded(&url, &["--plaintext-secrets"]);
     let (code, _, stderr) = cli(&bus, dir.path(), &plaintext).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(holds(&data_bytes(dir.path()), TOKEN), "stored in plain text, as chosen");
@@ -275,16 +256,7 @@ async fn a_keyring_item_gone_missing_fails_the_feed_with_what_to_enter() {
     let bus = KeyringBus::with_keyring();
     let dir = tempfile::tempdir().unwrap();
     let server = guarded_server().await;
-    let header = format!("Authorization: Bearer {TOKEN}");
-    let args = [
-        "feed",
-        "add",
-        &server.url("/events"),
-        "--name",
-        "guarded",
-        "-H",
-        &header,
-    ];
+    let args = add_guarded(&server.url("/events"), &[]);
     let (code, _, stderr) = cli(&bus, dir.path(), &args).await;
     assert_eq!(code, 0, "{stderr}");
     bus.delete_items();
@@ -300,6 +272,7 @@ async fn a_keyring_item_gone_missing_fails_the_feed_with_what_to_enter() {
     assert!(server.requests().is_empty(), "no attempt without the token");
 
     // Entering it again is what the message says to do; the running follower picks the feed up.
+    let header = format!("Authorization: Bearer {TOKEN}");
     let (code, _, stderr) = cli(&bus, dir.path(), &["feed", "edit", "guarded", "-H", &header]).await;
     assert_eq!(code, 0, "{stderr}");
     wait_state(&bus, dir.path(), "live").await;
@@ -340,17 +313,7 @@ async fn a_feed_saved_in_plain_text_moves_into_the_keyring_when_edited() {
     let bus = KeyringBus::with_keyring();
     let dir = tempfile::tempdir().unwrap();
     let server = guarded_server().await;
-    let header = format!("Authorization: Bearer {TOKEN}");
-    let args = [
-        "feed",
-        "add",
-        &server.url("/events"),
-        "--name",
-        "guarded",
-        "-H",
-        &header,
-        "--plaintext-secrets",
-    ];
+    let args = add_guarded(&server.url("/events"), &["--plaintext-secrets"]);
     let (code, _, stderr) = cli(&bus, dir.path(), &args).await;
     assert_eq!(code, 0, "{stderr}");
     assert!(bus.items().is_empty());
