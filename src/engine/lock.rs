@@ -6,6 +6,7 @@
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 use crate::error::Error;
 
@@ -16,16 +17,27 @@ pub struct DirLock {
     _file: File,
 }
 
-/// Take the directory's follower lock, or say who has it.
+/// How long a starting follower waits out [`is_held`] probes: they hold the lock shared for a moment, a
+/// follower holds it for good. Without the wait, a `feed list` at the wrong instant turned `tidings run` away
+/// as "already following".
+const PROBE_PATIENCE: Duration = Duration::from_secs(1);
+
+/// Take the directory's follower lock, or say who has it. Blocks up to [`PROBE_PATIENCE`] when it is taken.
 pub fn acquire(dir: &Path) -> Result<DirLock, Error> {
     let file = open(dir)?;
-    match file.try_lock() {
-        Ok(()) => Ok(DirLock { _file: file }),
-        Err(TryLockError::WouldBlock) => Err(Error::AlreadyRunning { dir: dir.to_path_buf() }),
-        Err(TryLockError::Error(source)) => Err(Error::DataDir {
-            dir: dir.to_path_buf(),
-            source,
-        }),
+    let give_up = Instant::now() + PROBE_PATIENCE;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(DirLock { _file: file }),
+            Err(TryLockError::WouldBlock) if Instant::now() < give_up => std::thread::sleep(Duration::from_millis(10)),
+            Err(TryLockError::WouldBlock) => return Err(Error::AlreadyRunning { dir: dir.to_path_buf() }),
+            Err(TryLockError::Error(source)) => {
+                return Err(Error::DataDir {
+                    dir: dir.to_path_buf(),
+                    source,
+                });
+            }
+        }
     }
 }
 
@@ -64,5 +76,18 @@ mod tests {
         drop(first);
         assert!(!is_held(dir.path()));
         acquire(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn a_probe_of_the_lock_does_not_turn_a_starting_follower_away() {
+        let dir = tempfile::tempdir().unwrap();
+        // What `is_held` takes for a moment, held here while the follower starts.
+        let probe = open(dir.path()).unwrap();
+        probe.lock_shared().unwrap();
+        let path = dir.path().to_path_buf();
+        let follower = std::thread::spawn(move || acquire(&path).map(drop));
+        std::thread::sleep(Duration::from_millis(50));
+        drop(probe);
+        follower.join().unwrap().expect("the follower waits out the probe");
     }
 }
