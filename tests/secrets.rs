@@ -17,7 +17,6 @@ use support::tidings;
 const WAIT: Duration = Duration::from_secs(30);
 const TOKEN: &str = "tok-5f1c0ffee-guarded";
 
-/// `tidings ARGS` on the test's bus; returns (exit code, stdout, stderr).
 /// `feed add URL --name guarded -H "Authorization: Bearer TOKEN"`, then `extra`.
 fn add_guarded(url: &str, extra: &[&str]) -> Vec<String> {
     let header = format!("Authorization: Bearer {TOKEN}");
@@ -25,6 +24,7 @@ fn add_guarded(url: &str, extra: &[&str]) -> Vec<String> {
     add.iter().chain(extra).map(|arg| arg.to_string()).collect()
 }
 
+/// `tidings ARGS` on the test's bus; returns (exit code, stdout, stderr).
 async fn cli(bus: &KeyringBus, dir: &Path, args: &[impl AsRef<std::ffi::OsStr>]) -> (i32, String, String) {
     let output = tidings(dir)
         .envs(bus.env())

@@ -86,10 +86,9 @@ struct Context {
     limits: Limits,
     /// How many feeds the open-file limit leaves room for (`None`: no limit).
     feeds_that_fit: Option<u64>,
-    /// The feeds whose task has ended, and the reconciler's wake-up for them: it looks again when one ends,
-    /// without checking every task each second.
-    ended: std::sync::Mutex<Vec<i64>>,
-    task_ended: tokio::sync::Notify,
+    /// A feed task that ends on its own sends its feed's id, so the reconciler looks again at once instead of
+    /// checking every task each second.
+    ended: mpsc::UnboundedSender<i64>,
 }
 
 pub(super) async fn start(engine: Engine, options: FollowOptions) -> Result<Following, Error> {
@@ -136,6 +135,7 @@ pub(super) async fn start(engine: Engine, options: FollowOptions) -> Result<Foll
     };
 
     let shutdown = CancellationToken::new();
+    let (ended, ended_feeds) = mpsc::unbounded_channel();
     let context = Arc::new(Context {
         engine,
         client,
@@ -144,12 +144,11 @@ pub(super) async fn start(engine: Engine, options: FollowOptions) -> Result<Foll
         hooks: Hooks::default(),
         limits: options.limits,
         feeds_that_fit: open_files.and_then(|o| o.feeds_that_fit()),
-        ended: std::sync::Mutex::default(),
-        task_ended: tokio::sync::Notify::new(),
+        ended,
     });
     let stop = shutdown.clone();
     let task = tokio::spawn(async move {
-        reconcile_until(context.clone(), stop).await;
+        reconcile_until(context.clone(), ended_feeds, stop).await;
         // Every feed task has ended: the writer and notifier get no more work.
         let Ok(context) = Arc::try_unwrap(context) else {
             tracing::error!("a feed task outlived the follower");
@@ -179,10 +178,14 @@ struct Running {
     task: JoinHandle<()>,
 }
 
-async fn reconcile_until(context: Arc<Context>, shutdown: CancellationToken) {
+async fn reconcile_until(
+    context: Arc<Context>,
+    mut ended_feeds: mpsc::UnboundedReceiver<i64>,
+    shutdown: CancellationToken,
+) {
     let mut running: HashMap<i64, Running> = HashMap::new();
     let mut seen_revision = None;
-    let mut some_task_ended = false;
+    let mut ended = Vec::new();
     loop {
         let store = context.engine.store().clone();
         let revision = tokio::task::spawn_blocking(move || store.feeds_revision()).await;
@@ -198,18 +201,17 @@ async fn reconcile_until(context: Arc<Context>, shutdown: CancellationToken) {
         if let Ok(Err(e)) = tokio::task::spawn_blocking(move || engine.refresh_silence()).await {
             tracing::warn!("cannot read the settings: {e}");
         }
-        if revision.is_some() && (revision != seen_revision || some_task_ended) {
-            some_task_ended = false;
+        if revision.is_some() && (revision != seen_revision || !ended.is_empty()) {
             if revision != seen_revision && seen_revision.is_some() {
                 let _ = context.engine.shared.changes.send(Change::FeedsChanged);
             }
             seen_revision = revision;
-            reconcile(&context, &mut running, &shutdown).await;
+            reconcile(&context, &mut running, std::mem::take(&mut ended), &shutdown).await;
         }
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = context.engine.shared.feeds_edited.notified() => {}
-            _ = context.task_ended.notified() => some_task_ended = true,
+            Some(id) = ended_feeds.recv() => ended.push(id),
             _ = tokio::time::sleep(FEEDS_POLL) => {}
         }
     }
@@ -220,7 +222,13 @@ async fn reconcile_until(context: Arc<Context>, shutdown: CancellationToken) {
 }
 
 /// Start, restart and stop feed tasks so they match the database.
-async fn reconcile(context: &Arc<Context>, running: &mut HashMap<i64, Running>, shutdown: &CancellationToken) {
+/// `ended`: the feeds whose task ended on its own since the last look (they are started again if still wanted).
+async fn reconcile(
+    context: &Arc<Context>,
+    running: &mut HashMap<i64, Running>,
+    ended: Vec<i64>,
+    shutdown: &CancellationToken,
+) {
     let store = context.engine.store().clone();
     let feeds = match tokio::task::spawn_blocking(move || store.feeds()).await {
         Ok(Ok(feeds)) => feeds,
@@ -240,7 +248,6 @@ async fn reconcile(context: &Arc<Context>, running: &mut HashMap<i64, Running>, 
             crate::limits::HOW_TO_RAISE
         );
     }
-    let ended = std::mem::take(&mut *context.ended.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
     let stale: Vec<i64> = running
         .iter()
         .filter(|(id, feed)| {
@@ -278,12 +285,7 @@ async fn reconcile(context: &Arc<Context>, running: &mut HashMap<i64, Running>, 
             if stopped.is_cancelled() {
                 return; // stopped by the reconciler or the shutdown, which wait for it
             }
-            context
-                .ended
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .push(id);
-            context.task_ended.notify_one();
+            let _ = context.ended.send(id);
         });
         running.insert(id, Running { revision, stop, task });
     }
@@ -422,37 +424,31 @@ impl Downstream for StoreDownstream<'_> {
         if stored.is_empty() {
             return Ok(kept_cursor);
         }
-        if self.context.notifier.is_none() && self.config.exec.is_empty() {
-            // Nothing to notify or run: the events only go to whoever watches the change stream.
-            let _ = self
-                .context
-                .engine
-                .shared
-                .changes
-                .send(Change::EventsStored { events: stored });
-            return Ok(kept_cursor);
-        }
-        let passing: Vec<_> = stored
-            .iter()
-            .filter(|e| {
-                self.config
-                    .wants_notification(&Subject::new(self.name, &e.event_type, &e.data))
-            })
-            .cloned()
-            .collect();
-        for event in &passing {
-            self.context.hooks.run(&self.config.exec, event);
-        }
-        if let Some(notifier) = self.context.notifier.as_ref().filter(|_| !passing.is_empty()) {
-            let catch_up = self.catching_up(burst.connected_ms, burst.received_ms, stored.len());
-            let arrival = Arrival {
-                events: passing,
-                catch_up,
-                rate_limit: self.config.rate_limit,
-                drain_gap: (catch_up && stored.len() > 1).then(|| write_started.elapsed()),
-            };
-            if notifier.try_send(arrival).is_err() {
-                tracing::warn!(feed = %self.name, "notifications are falling behind; some were skipped");
+        // With nothing to notify or run, the events only go to whoever watches the change stream (the
+        // list of those passing the rules, a copy of each, is not built).
+        if self.context.notifier.is_some() || !self.config.exec.is_empty() {
+            let passing: Vec<_> = stored
+                .iter()
+                .filter(|e| {
+                    self.config
+                        .wants_notification(&Subject::new(self.name, &e.event_type, &e.data))
+                })
+                .cloned()
+                .collect();
+            for event in &passing {
+                self.context.hooks.run(&self.config.exec, event);
+            }
+            if let Some(notifier) = self.context.notifier.as_ref().filter(|_| !passing.is_empty()) {
+                let catch_up = self.catching_up(burst.connected_ms, burst.received_ms, stored.len());
+                let arrival = Arrival {
+                    events: passing,
+                    catch_up,
+                    rate_limit: self.config.rate_limit,
+                    drain_gap: (catch_up && stored.len() > 1).then(|| write_started.elapsed()),
+                };
+                if notifier.try_send(arrival).is_err() {
+                    tracing::warn!(feed = %self.name, "notifications are falling behind; some were skipped");
+                }
             }
         }
         let _ = self
