@@ -178,6 +178,22 @@ struct Running {
     task: JoinHandle<()>,
 }
 
+/// Tells the reconciler that a feed task ended on its own (not stopped by the reconciler or the shutdown,
+/// which wait for it themselves).
+struct EndReport {
+    id: i64,
+    ended: mpsc::UnboundedSender<i64>,
+    stopped: CancellationToken,
+}
+
+impl Drop for EndReport {
+    fn drop(&mut self) {
+        if !self.stopped.is_cancelled() {
+            let _ = self.ended.send(self.id);
+        }
+    }
+}
+
 async fn reconcile_until(
     context: Arc<Context>,
     mut ended_feeds: mpsc::UnboundedReceiver<i64>,
@@ -248,11 +264,12 @@ async fn reconcile(
             crate::limits::HOW_TO_RAISE
         );
     }
+    // A task that ended on its own is restarted only once it has said so (`ended`): the feeds above were then
+    // read after it ended, so they show what it recorded last (a 204 halts the feed). One that is merely seen
+    // finished now may have ended after that read, and waits for the next look.
     let stale: Vec<i64> = running
         .iter()
-        .filter(|(id, feed)| {
-            ended.contains(id) || feed.task.is_finished() || wanted.get(*id).is_none_or(|w| w.revision != feed.revision)
-        })
+        .filter(|(id, feed)| ended.contains(id) || wanted.get(*id).is_none_or(|w| w.revision != feed.revision))
         .map(|(id, _)| *id)
         .collect();
     for id in stale {
@@ -281,11 +298,13 @@ async fn reconcile(
         // The feed's future is made inside the task, not moved into it: a moved-in future would be held
         // twice in the task's state (~14 KiB more per feed).
         let task = tokio::spawn(async move {
-            follow_feed(context.clone(), record, cursor, stopped.clone()).await;
-            if stopped.is_cancelled() {
-                return; // stopped by the reconciler or the shutdown, which wait for it
-            }
-            let _ = context.ended.send(id);
+            // Says so when it drops, so a feed task that panicked is restarted too.
+            let _report = EndReport {
+                id,
+                ended: context.ended.clone(),
+                stopped: stopped.clone(),
+            };
+            follow_feed(context.clone(), record, cursor, stopped).await;
         });
         running.insert(id, Running { revision, stop, task });
     }
