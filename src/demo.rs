@@ -49,6 +49,9 @@ use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+mod keeper;
+pub use keeper::{DEMO_FEED, DEMO_PORT, DemoKeeper};
+
 /// The reconnection delay suggested to clients in the stream's first line.
 const RETRY: Duration = Duration::from_millis(2000);
 /// A `: keepalive` comment is sent after this long without anything else on a stream.

@@ -1,16 +1,14 @@
 //! Forwarding the engine's [`Change`] stream to the UI, batched: whatever happens within [`BATCH`] of a first
-//! change goes out as one `changes` event (a burst of 500 events is one UI update, not 500), and the tray's
-//! unread count follows.
+//! change goes out as one `changes` event (a burst of 500 events is one UI update, not 500).
 
 use std::time::Duration;
 
 use tauri::{AppHandle, Emitter, Manager, Runtime};
-use tidings::{Change, Engine};
+use tidings::Change;
 use tokio::sync::broadcast::Receiver;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::{Instant, timeout_at};
 
-use crate::tray::Tray;
 use crate::window::MAIN;
 
 /// How long a batch gathers changes after its first one.
@@ -19,9 +17,9 @@ pub const BATCH: Duration = Duration::from_millis(100);
 pub const CHANGES: &str = "changes";
 
 /// Forward every batch of changes until the engine's stream ends.
-pub async fn forward<R: Runtime>(app: AppHandle<R>, engine: Engine, mut changes: Receiver<Change>) {
+pub async fn forward<R: Runtime>(app: AppHandle<R>, mut changes: Receiver<Change>) {
     while let Some(batch) = next_batch(&mut changes).await {
-        publish(&app, &engine, &batch).await;
+        publish(&app, &batch);
     }
 }
 
@@ -46,35 +44,12 @@ pub async fn next_batch(changes: &mut Receiver<Change>) -> Option<Vec<Change>> {
     Some(if lagged { vec![Change::FeedsChanged] } else { batch })
 }
 
-/// Send a batch to the main window (if it is open) and bring the tray up to date.
-pub async fn publish<R: Runtime>(app: &AppHandle<R>, engine: &Engine, batch: &[Change]) {
+/// Send a batch to the main window, if it is open.
+pub fn publish<R: Runtime>(app: &AppHandle<R>, batch: &[Change]) {
     if app.get_webview_window(MAIN).is_some()
         && let Err(e) = app.emit_to(MAIN, CHANGES, batch)
     {
         tracing::warn!("cannot send changes to the window: {e}");
-    }
-    let unread_may_differ = batch
-        .iter()
-        .any(|change| !matches!(change, Change::FeedState { .. } | Change::DoNotDisturb { .. }));
-    let unread = if unread_may_differ {
-        engine
-            .unread_count()
-            .await
-            .inspect_err(|e| tracing::warn!("cannot count unread events: {e}"))
-            .ok()
-    } else {
-        None
-    };
-    let Some(tray) = app.try_state::<Tray<R>>() else {
-        return;
-    };
-    if let Some(unread) = unread {
-        tray.show_unread(unread);
-    }
-    for change in batch {
-        if let Change::DoNotDisturb { on } = change {
-            tray.show_do_not_disturb(*on);
-        }
     }
 }
 

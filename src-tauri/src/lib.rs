@@ -1,30 +1,31 @@
-//! Tidings' desktop app: a Tauri shell around the [`tidings`] engine, which runs in this process on the shared
-//! data directory. The shell holds no business logic: it wires the engine to a window, a tray and the OS.
+//! Tidings' desktop app: a Tauri shell around the [`tidings`] engine on the shared data directory. The shell
+//! holds no business logic: it wires the engine to a window and the OS.
+//!
+//! Two processes: this one is the window, and ends when the window closes, so WebKit's memory goes with it;
+//! `tidings-tray` (`src/bin/tidings-tray`, no GTK, no WebView) follows the feeds, raises the notifications and
+//! shows the tray icon, and starts this one when the window is asked for.
 //!
 //! # Layout
 //! - [`commands`]: what the UI may invoke (`docs/desktop-ipc.md`), each a few lines over one engine call.
 //! - [`changes`]: the engine's change stream, forwarded to the UI in batches, and the tray's unread count.
-//! - [`follower`]: following the feeds here, or standing by while `tidings run` does; notification clicks.
-//! - [`window`]: the main window, destroyed on close to free the WebView and rebuilt on show.
-//! - [`webkit`]: WebKitGTK settings, and releasing its processes once the window is closed.
-//! - [`tray`]: the tray icon and its menu, the app's face while the window is closed.
+//! - [`background`]: starting `tidings-tray` when nothing follows the feeds yet.
+//! - [`follower`]: standing by while `tidings-tray` follows the feeds, or following them here if it cannot.
+//! - [`window`]: the main window.
+//! - [`webkit`]: WebKitGTK settings that keep the window's cost down.
 //! - [`demo`]: the one-click demo feed.
-//! - [`links`]: which links may open in the OS browser.
 //! - [`error`]: [`CommandError`], how every command fails.
 //! - [`bindings`]: the TypeScript types of the contract, generated into `ui/src/lib/bindings/`.
 
+pub mod background;
 pub mod bindings;
 pub mod changes;
 pub mod commands;
 pub mod demo;
 pub mod error;
 pub mod follower;
-pub mod links;
-pub mod tray;
 pub mod webkit;
 pub mod window;
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 
 use tauri::async_runtime::{JoinHandle, block_on, spawn};
@@ -37,18 +38,22 @@ use tokio_util::sync::CancellationToken;
 pub use error::CommandError;
 
 use demo::Demo;
-use tray::Tray;
 use window::PendingFocus;
 
-/// Start in the tray, without a window (what starting at login does).
+/// Start in the tray, without a window (what starting at login does): start `tidings-tray` and exit.
 pub const HIDDEN: &str = "--hidden";
+/// Quit the running window (the tray's Quit sends it through the single-instance plugin).
+pub const QUIT: &str = "--quit";
+/// Show the window on the event with the `seq` that follows (a notification without a link was clicked).
+pub const SHOW_EVENT: &str = "--show-event";
 
 /// The app's entry point: open the engine, add the OS integrations, run until Quit.
 pub fn run() {
     commands::painted::mark_start();
     webkit::before_gtk();
     init_logging();
-    let engine = match data_dir().and_then(|dir| Engine::open(dir).map_err(|e| e.to_string())) {
+    let engine = match tidings::engine::data_dir_from_env().and_then(|dir| Engine::open(dir).map_err(|e| e.to_string()))
+    {
         Ok(engine) => engine,
         Err(e) => {
             eprintln!("tidings-desktop: {e}");
@@ -56,11 +61,24 @@ pub fn run() {
         }
     };
     tracing::info!("data directory: {}", engine.data_dir().display());
-    let hidden = std::env::args().any(|arg| arg == HIDDEN);
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|arg| arg == HIDDEN) {
+        std::process::exit(match background::ensure(&engine) {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("tidings-desktop: {e}");
+                1
+            }
+        });
+    }
     let builder = tauri::Builder::default()
         // First: a second launch hands its arguments to this one and exits before doing anything else.
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
-            if !args.iter().any(|arg| arg == HIDDEN)
+            if args.iter().any(|arg| arg == QUIT) {
+                app.exit(0);
+            } else if let Some(seq) = event_to_show(&args) {
+                window::focus_event(app, seq);
+            } else if !args.iter().any(|arg| arg == HIDDEN)
                 && let Err(e) = window::show(app)
             {
                 tracing::warn!("cannot show the window: {e}");
@@ -71,18 +89,23 @@ pub fn run() {
             Some(vec![HIDDEN]),
         ))
         .plugin(tauri_plugin_opener::init());
-    run_app(builder, engine, hidden);
+    if args.iter().any(|arg| arg == QUIT) {
+        // Reached only when no window runs (else the plugin handed it over): nothing to quit.
+        return;
+    }
+    run_app(builder, engine, event_to_show(&args));
 }
 
-/// Run the app on `builder` (the real runtime, or a mock one in tests).
-pub fn run_app<R: Runtime>(builder: Builder<R>, engine: Engine, hidden: bool) {
+/// The `seq` after [`SHOW_EVENT`] in `args`.
+fn event_to_show(args: &[String]) -> Option<i64> {
+    let at = args.iter().position(|arg| arg == SHOW_EVENT)?;
+    args.get(at + 1)?.parse().ok()
+}
+
+/// Run the app on `builder` (the real runtime, or a mock one in tests), showing the event `show_event`.
+pub fn run_app<R: Runtime>(builder: Builder<R>, engine: Engine, show_event: Option<i64>) {
     let app = with_commands(builder, engine)
-        .setup(move |app| start(app, hidden))
-        .on_window_event(|window, event| {
-            if window.label() == window::MAIN && matches!(event, tauri::WindowEvent::Destroyed) {
-                webkit::release(window.app_handle());
-            }
-        })
+        .setup(move |app| start(app, show_event))
         .on_page_load(|webview, payload| {
             if payload.event() == PageLoadEvent::Finished {
                 window::page_loaded(webview);
@@ -93,11 +116,11 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, engine: Engine, hidden: bool) {
             eprintln!("tidings-desktop: cannot start: {e}");
             std::process::exit(1);
         });
-    app.run(|app, event| match event {
-        // The last window was closed: keep running in the tray. Quit asks with a code and goes through.
-        RunEvent::ExitRequested { code: None, api, .. } => api.prevent_exit(),
-        RunEvent::Exit => stop(app),
-        _ => {}
+    // Closing the window ends this process; `tidings-tray` goes on following the feeds.
+    app.run(|app, event| {
+        if let RunEvent::Exit = event {
+            stop(app)
+        }
     });
 }
 
@@ -136,45 +159,51 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>, engine: Engine) -> Builder
 }
 
 /// The tasks that run for the app's whole life, stopped in [`stop`].
-struct Background {
+struct Tasks {
     stop: CancellationToken,
     follower: Mutex<Option<JoinHandle<Option<Following>>>>,
     forwarder: JoinHandle<()>,
 }
 
-fn start<R: Runtime>(app: &mut App<R>, hidden: bool) -> Result<(), Box<dyn std::error::Error>> {
+fn start<R: Runtime>(app: &mut App<R>, show_event: Option<i64>) -> Result<(), Box<dyn std::error::Error>> {
     let handle = app.handle().clone();
     let engine = app.state::<Engine>().inner().clone();
     // Subscribe before following, so the UI misses nothing.
-    let forwarder = spawn(changes::forward(handle.clone(), engine.clone(), engine.subscribe()));
-    // A `demo` feed gets its server back before the feeds are followed, so it connects at the first try.
-    if let Err(e) = block_on(demo::restart(&engine, &app.state::<Demo>())) {
-        tracing::warn!("{}", e.message);
-    }
+    let forwarder = spawn(changes::forward(handle.clone(), engine.subscribe()));
     let stop = CancellationToken::new();
-    let follower = spawn(follower::follow(handle.clone(), engine.clone(), stop.clone()));
-    let (do_not_disturb, unread) = block_on(async { (engine.do_not_disturb().await, engine.unread_count().await) });
-    app.manage(Tray::create(
-        &handle,
-        do_not_disturb.unwrap_or(false),
-        unread.unwrap_or(0),
-    )?);
-    app.manage(Background {
+    let follower = spawn({
+        let (app, engine, stop) = (handle.clone(), engine.clone(), stop.clone());
+        async move {
+            let started = {
+                let engine = engine.clone();
+                tauri::async_runtime::spawn_blocking(move || background::ensure(&engine)).await
+            };
+            match started {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => tracing::error!("{e}; following the feeds in the window until it closes"),
+                Err(e) => tracing::error!("cannot start the background process: {e}"),
+            }
+            follower::follow(app, engine, stop).await
+        }
+    });
+    app.manage(Tasks {
         stop: stop.clone(),
         follower: Mutex::new(Some(follower)),
         forwarder,
     });
     #[cfg(unix)]
     spawn(quit_on_sigterm(handle.clone(), stop));
-    if !hidden {
-        window::show(&handle)?;
+    match show_event {
+        Some(seq) => window::focus_event(&handle, seq),
+        None => drop(window::show(&handle)?),
     }
     Ok(())
 }
 
-/// Quitting: stop following (the last events are committed, the lock released), then the demo server.
+/// Quitting: stop following if this window did (the last events are committed, the lock released), then the
+/// demo server.
 fn stop<R: Runtime>(app: &AppHandle<R>) {
-    let Some(background) = app.try_state::<Background>() else {
+    let Some(background) = app.try_state::<Tasks>() else {
         return;
     };
     background.stop.cancel();
@@ -186,12 +215,12 @@ fn stop<R: Runtime>(app: &AppHandle<R>) {
         {
             following.shutdown().await;
         }
-        app.state::<Demo>().shutdown().await;
+        app.state::<Demo>().0.shutdown().await;
     });
     tracing::info!("stopped");
 }
 
-/// A session logout or `kill` quits as cleanly as the tray's Quit.
+/// A session logout or `kill` quits as cleanly as closing the window.
 #[cfg(unix)]
 async fn quit_on_sigterm<R: Runtime>(app: AppHandle<R>, stop: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
@@ -201,14 +230,6 @@ async fn quit_on_sigterm<R: Runtime>(app: AppHandle<R>, stop: CancellationToken)
     tokio::select! {
         _ = terminate.recv() => app.exit(0),
         _ = stop.cancelled() => {}
-    }
-}
-
-fn data_dir() -> Result<PathBuf, String> {
-    match std::env::var_os("TIDINGS_DATA_DIR") {
-        Some(dir) if !dir.is_empty() => Ok(dir.into()),
-        _ => tidings::engine::default_data_dir()
-            .ok_or_else(|| "cannot find a home directory for the data; set TIDINGS_DATA_DIR".to_string()),
     }
 }
 

@@ -1,8 +1,7 @@
-//! The main window. Closing it destroys it, which frees the WebView (~250 MB even for a blank page) while the
-//! engine and the tray keep running; showing it again builds it anew from `tauri.conf.json`.
+//! The main window, built from `tauri.conf.json` when shown. It is this process's only window: closing it ends
+//! the process (`crate::run_app`), while `tidings-tray` goes on following the feeds.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use tauri::{AppHandle, Emitter, Manager, Runtime, Webview, WebviewWindow, WebviewWindowBuilder};
 
@@ -10,15 +9,6 @@ use tauri::{AppHandle, Emitter, Manager, Runtime, Webview, WebviewWindow, Webvie
 pub const MAIN: &str = "main";
 /// Event to the UI: show the event with this `seq` (a notification without a link was clicked).
 pub const FOCUS_EVENT: &str = "focus-event";
-
-/// How many times the main window was built; see [`builds`].
-static BUILDS: AtomicU64 = AtomicU64::new(0);
-
-/// How many times the main window was built so far: [`crate::webkit::release`] leaves WebKit's processes alone
-/// if a window was built after the one it releases.
-pub fn builds() -> u64 {
-    BUILDS.load(Ordering::SeqCst)
-}
 
 /// Show, unminimize and focus the main window, building it if it was closed.
 pub fn show<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
@@ -35,8 +25,6 @@ pub fn show<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
         .iter()
         .find(|window| window.label == MAIN)
         .ok_or_else(|| tauri::Error::WindowNotFound)?;
-    // Counted before the build starts WebKit's processes, which happens on the main thread.
-    BUILDS.fetch_add(1, Ordering::SeqCst);
     let window = WebviewWindowBuilder::from_config(app, config)?.build()?;
     crate::webkit::tune(&window);
     Ok(window)

@@ -119,6 +119,7 @@ impl App {
         }
         let _ = self.client.close().await;
         self.driver.stop().await;
+        stop_background(self.data.path()).await;
         if let Err(failure) = result {
             panic!("{failure}");
         }
@@ -416,6 +417,23 @@ impl Driver {
     async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
+    }
+}
+
+/// Stop the `tidings-tray` the window started (it outlives the window, as it does for a user), and wait until
+/// it has let go of the data directory.
+async fn stop_background(data_dir: &Path) {
+    let Ok(engine) = tidings::Engine::open(data_dir) else {
+        return;
+    };
+    let Some(pid) = engine.follower_pid() else {
+        return;
+    };
+    // SAFETY: a plain kill(2) of the process that holds this test's own follower lock.
+    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    let deadline = Instant::now() + STEP;
+    while engine.is_following() && Instant::now() < deadline {
+        sleep(Duration::from_millis(50)).await;
     }
 }
 

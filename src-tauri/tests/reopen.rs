@@ -1,13 +1,14 @@
-//! The window comes back after it was closed and WebKit's processes were released: the built
-//! `tidings-desktop`, started with its window in a fresh home and data directory, paints; its window is closed
-//! as a window manager's close button does (`WM_DELETE_WINDOW`); WebKit's web and network processes end (the
-//! app ends the network process itself, `src/webkit.rs`); then the app is launched a second time, which the
-//! single-instance plugin turns into showing the first one's window and exiting. The first process must build
-//! the window anew, paint it and load its data through the core (the UI's paint marks, `src/commands/painted.rs`),
-//! and then quit cleanly on SIGTERM.
+//! Closing the window ends its process, and the tray brings it back: the built `tidings-desktop`, started with
+//! its window in a fresh home and data directory, starts `tidings-tray` and paints; its window is closed as a
+//! window manager's close button does (`WM_DELETE_WINDOW`); the window's process exits, and WebKit's web and
+//! network processes with it, while `tidings-tray` goes on following the feeds and shows the tray icon. A
+//! click on the icon (as a panel sends it, over D-Bus) starts the window again, which must paint and load its
+//! data through the core (the UI's paint marks, `src/commands/painted.rs`); the tray's Quit then closes the
+//! window and stops following.
 //!
-//! Needs a display (`xvfb-run`) and `dbus-daemon`: the single-instance plugin finds the first process over the
-//! session bus, here a private one. `scripts/test` runs it.
+//! Needs a display (`xvfb-run`) and `dbus-daemon`: the tray item and the window's single-instance plugin live
+//! on the session bus, here a private one. No panel runs here: the test reads and clicks the tray item as a
+//! panel would. `scripts/test` runs it.
 
 #![cfg(target_os = "linux")]
 
@@ -16,6 +17,8 @@ mod dbus;
 #[allow(dead_code)]
 #[path = "../examples/desktop_bench/pss.rs"]
 mod pss;
+#[path = "support/tray.rs"]
+mod tray;
 #[path = "../examples/desktop_bench/x11.rs"]
 mod x11;
 
@@ -26,6 +29,8 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 use dbus::NotificationBus;
+use tidings::Engine;
+use tray::TrayItem;
 
 /// How long any one step may take: generous for a cold WebView on a small, shared CI machine.
 const STEP: Duration = Duration::from_secs(60);
@@ -34,15 +39,13 @@ const TITLE: &str = "Tidings";
 /// The UI's paint marks: its first frame, and its first frame with the feeds and events loaded.
 const SHELL: &str = "window painted: shell";
 const LOADED: &str = "window painted: loaded";
-/// Logged once WebKit's processes were released after the window closed.
-const RELEASED: &str = "the window's WebView is released";
 /// WebKit's processes, by the start of their names (`comm` is cut at 15 bytes).
 const WEB_PROCESS: &str = "WebKitWebProces";
 const NETWORK_PROCESS: &str = "WebKitNetworkPr";
 
 #[test]
 #[ignore = "needs Xvfb and dbus-daemon: scripts/test runs it"]
-fn the_window_opens_again_after_its_webview_was_released() {
+fn the_window_closes_to_the_tray_and_comes_back() {
     assert!(
         std::env::var_os("DISPLAY").is_some(),
         "no DISPLAY: run this test under a display, e.g. \
@@ -52,41 +55,77 @@ fn the_window_opens_again_after_its_webview_was_released() {
     let home = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     let mut app = App::start(bus.address(), home.path(), data.path());
-
     app.wait_for_log(SHELL, "the window's first paint");
     app.wait_for_log(LOADED, "the window's data loaded");
-    assert!(
-        !app.children_named(NETWORK_PROCESS).is_empty(),
-        "no WebKit network process under the app while its window is open: cannot check its release\n{}",
+
+    // The window started the background process, which follows the feeds and shows the tray icon.
+    let engine = Engine::open(data.path()).unwrap();
+    let background = engine.follower_pid().expect("a process follows the feeds");
+    let _stop_background = StopOnDrop(background);
+    assert_ne!(
+        background,
+        app.child.id(),
+        "the window follows the feeds itself\n{}",
+        app.log()
+    );
+    let item = TrayItem::of(bus.address(), background).unwrap_or_else(|e| panic!("{e}\n{}", app.log()));
+    assert_eq!(item.tooltip(), "Tidings: nothing unread");
+    let webkit: Vec<u32> = [WEB_PROCESS, NETWORK_PROCESS]
+        .iter()
+        .flat_map(|name| app.children_named(name))
+        .collect();
+    assert_eq!(
+        webkit.len(),
+        2,
+        "expected WebKit's web and network processes under the window\n{}",
         app.log()
     );
 
-    // Closed as a window manager's close button does: the window is destroyed and WebKit released.
+    // Closed as a window manager's close button does: the window's process ends, and WebKit's with it.
     let asked = x11::close_window(TITLE).unwrap_or_else(|e| panic!("cannot close the window: {e}"));
     assert_eq!(asked, 1, "expected one viewable window titled {TITLE:?}\n{}", app.log());
-    app.wait_for_log(RELEASED, "WebKit's processes released after the close");
-    app.wait_until("WebKit's web and network processes to exit", |app| {
-        app.children_named(WEB_PROCESS).is_empty() && app.children_named(NETWORK_PROCESS).is_empty()
-    });
-
-    // Launched again: the second process hands over to the first and exits; the first shows its window.
-    let second = App::start(bus.address(), home.path(), data.path());
-    let (status, log) = second.wait_for_exit();
-    assert!(status.success(), "the second launch failed ({status})\n{log}");
-    app.wait_for_log(SHELL, "the reopened window's first paint");
-    app.wait_for_log(LOADED, "the reopened window's data loaded");
-    assert!(
-        !app.children_named(WEB_PROCESS).is_empty(),
-        "the reopened window has no WebKit web process\n{}",
-        app.log()
-    );
-
-    let status = app.quit();
+    let status = app.wait_for_exit();
     assert!(
         status.success(),
-        "the app did not quit cleanly on SIGTERM ({status})\n{}",
+        "the window's process failed ({status})\n{}",
         app.log()
     );
+    app.wait_until("WebKit's web and network processes to exit", |_| {
+        webkit.iter().all(|pid| !pss::is_running(*pid))
+    });
+    assert_eq!(engine.follower_pid(), Some(background), "the feeds are still followed");
+
+    // A click on the tray icon starts the window again.
+    item.activate();
+    app.wait_for_log(SHELL, "the reopened window's first paint");
+    app.wait_for_log(LOADED, "the reopened window's data loaded");
+    let reopened = pss::children_named(background, "tidings-desktop");
+    assert_eq!(
+        reopened.len(),
+        1,
+        "expected the window under the tray process\n{}",
+        app.log()
+    );
+
+    // Quit closes the window and stops following.
+    assert_eq!(
+        item.menu()
+            .iter()
+            .map(|(_, label, _)| label.as_str())
+            .collect::<Vec<_>>(),
+        [
+            "Show Tidings",
+            "Pause all feeds",
+            "Resume all feeds",
+            "Do not disturb",
+            "Quit Tidings"
+        ]
+    );
+    item.click("Quit Tidings");
+    app.wait_until("the window and the tray to quit", |_| {
+        !pss::is_running(background) && !pss::is_running(reopened[0])
+    });
+    assert_eq!(engine.follower_pid(), None, "nothing follows the feeds after Quit");
 }
 
 /// One `tidings-desktop` process, its log read as it comes.
@@ -167,12 +206,12 @@ impl App {
         pss::children_named(self.child.id(), part)
     }
 
-    /// Wait for the process to exit by itself; its status and log. Panics after [`STEP`].
-    fn wait_for_exit(mut self) -> (ExitStatus, String) {
+    /// Wait for the process to exit by itself. Panics after [`STEP`].
+    fn wait_for_exit(&mut self) -> ExitStatus {
         let deadline = Instant::now() + STEP;
         loop {
             if let Some(status) = self.child.try_wait().expect("cannot wait for the app") {
-                return (status, self.log());
+                return status;
             }
             assert!(
                 Instant::now() < deadline,
@@ -180,38 +219,6 @@ impl App {
                 self.log()
             );
             std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Quit as a logout does (SIGTERM) and wait for the exit.
-    fn quit(&mut self) -> ExitStatus {
-        let pid = i32::try_from(self.child.id()).expect("a pid fits an i32");
-        // SAFETY: a plain kill(2) of this test's own child, which has not been waited for yet.
-        let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
-        assert_eq!(
-            sent,
-            0,
-            "cannot send SIGTERM to the app: {}",
-            std::io::Error::last_os_error()
-        );
-        let deadline = Instant::now() + STEP;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("cannot wait for the app") {
-                self.drain();
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the app still runs {STEP:?} after SIGTERM\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn drain(&mut self) {
-        while let Ok(line) = self.lines.try_recv() {
-            self.seen.push(line);
         }
     }
 
@@ -231,6 +238,18 @@ impl Drop for App {
         if let Ok(None) = self.child.try_wait() {
             let _ = self.child.kill();
             let _ = self.child.wait();
+        }
+    }
+}
+
+/// Stops `tidings-tray` should the test fail before its Quit: it is not this test's child.
+struct StopOnDrop(u32);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if pss::is_running(self.0) {
+            // SAFETY: a plain kill(2); the pid was checked to be running just before.
+            unsafe { libc::kill(self.0 as i32, libc::SIGTERM) };
         }
     }
 }

@@ -2,9 +2,11 @@
 //!
 //! Two followers would connect twice and notify twice. The lock dies with its process, so a crash never
 //! leaves a stale lock behind. Other processes (the CLI listing feeds) test it to know whether the live
-//! states in the database are current.
+//! states in the database are current. The holder writes its process id into the file, so the others can
+//! say which process follows, and the desktop app can ask its background process to stop.
 
 use std::fs::{File, OpenOptions, TryLockError};
+use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -28,7 +30,7 @@ pub fn acquire(dir: &Path) -> Result<DirLock, Error> {
     let give_up = Instant::now() + PROBE_PATIENCE;
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(DirLock { _file: file }),
+            Ok(()) => return Ok(DirLock { _file: with_pid(file) }),
             Err(TryLockError::WouldBlock) if Instant::now() < give_up => std::thread::sleep(Duration::from_millis(10)),
             Err(TryLockError::WouldBlock) => return Err(Error::AlreadyRunning { dir: dir.to_path_buf() }),
             Err(TryLockError::Error(source)) => {
@@ -39,6 +41,23 @@ pub fn acquire(dir: &Path) -> Result<DirLock, Error> {
             }
         }
     }
+}
+
+/// Write this process's id into the lock file it now holds; best effort, the lock itself is what counts.
+fn with_pid(mut file: File) -> File {
+    let written = file.set_len(0).and_then(|()| write!(file, "{}", std::process::id()));
+    if let Err(e) = written {
+        tracing::debug!("cannot write the process id into the follower lock: {e}");
+    }
+    file
+}
+
+/// The process id of the follower holding the lock, if one does.
+pub fn holder(dir: &Path) -> Option<u32> {
+    if !is_held(dir) {
+        return None;
+    }
+    std::fs::read_to_string(dir.join(LOCK_FILE)).ok()?.trim().parse().ok()
 }
 
 /// Whether some process holds the lock now.
@@ -73,8 +92,10 @@ mod tests {
         assert!(is_held(dir.path()));
         let refused = acquire(dir.path()).err().unwrap();
         assert!(refused.to_string().contains("already following"), "{refused}");
+        assert_eq!(holder(dir.path()), Some(std::process::id()));
         drop(first);
         assert!(!is_held(dir.path()));
+        assert_eq!(holder(dir.path()), None);
         acquire(dir.path()).unwrap();
     }
 

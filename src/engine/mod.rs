@@ -79,6 +79,15 @@ pub fn default_data_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "tidings").map(|dirs| dirs.data_dir().to_path_buf())
 }
 
+/// The data directory of the desktop app's processes: `TIDINGS_DATA_DIR` when set, else [`default_data_dir`].
+pub fn data_dir_from_env() -> Result<PathBuf, String> {
+    match std::env::var_os("TIDINGS_DATA_DIR") {
+        Some(dir) if !dir.is_empty() => Ok(dir.into()),
+        _ => default_data_dir()
+            .ok_or_else(|| "cannot find a home directory for the data; set TIDINGS_DATA_DIR".to_string()),
+    }
+}
+
 impl Engine {
     /// Open the data directory (created if missing) and its database.
     pub fn open(dir: impl Into<PathBuf>) -> Result<Engine, Error> {
@@ -118,6 +127,11 @@ impl Engine {
     /// Whether some process (this one included) is following this directory's feeds.
     pub fn is_following(&self) -> bool {
         lock::is_held(&self.shared.dir)
+    }
+
+    /// The process id of the process following this directory's feeds, if one does.
+    pub fn follower_pid(&self) -> Option<u32> {
+        lock::holder(&self.shared.dir)
     }
 
     /// Add a feed. It is followed at once if an engine is following. Its secrets go into the keyring

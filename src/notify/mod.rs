@@ -10,7 +10,10 @@
 
 pub mod desktop;
 pub mod fold;
+mod link;
 pub mod text;
+
+pub use link::web_link;
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};

@@ -7,8 +7,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-use crate::pss;
-
 /// The log line of the first frame on screen, and of the first one with the data.
 pub const SHELL: &str = "window painted: shell";
 pub const LOADED: &str = "window painted: loaded";
@@ -71,18 +69,6 @@ impl Running {
                 Err(RecvTimeoutError::Disconnected) => return Err(format!("the program exited before `{mark}`")),
             }
         }
-    }
-
-    /// Wait until no process under this one has `part` in its name; the time it took.
-    pub fn wait_for_exit_of(&self, part: &str, limit: Duration) -> Result<Duration, String> {
-        let since = Instant::now();
-        while !pss::children_named(self.pid(), part).is_empty() {
-            if since.elapsed() > limit {
-                return Err(format!("{part} processes still running after {limit:?}"));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        Ok(since.elapsed())
     }
 
     /// Quit as a logout does (SIGTERM) and wait for the exit.

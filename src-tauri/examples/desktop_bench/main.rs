@@ -7,10 +7,10 @@
 //! 2. Search: `Engine::events` (what the UI's `list_events` command calls) with typed text, p50.
 //! 3. Cold start to first paint, `--runs` times, beside the hello-world window: the time from starting the
 //!    process to the UI's paint marks in its log (the UI reports a frame once the next one has begun).
-//! 4. Memory with the window open on those events (PSS over the process tree, i.e. with WebKit's processes),
-//!    beside the hello-world window's.
-//! 5. The window closed (`WM_DELETE_WINDOW`, as a close button does): WebKit's processes must exit; the
-//!    memory left while following the feeds from the tray. Then the same after starting hidden (at login).
+//! 4. Memory with the window open on those events (PSS over the window's process tree, i.e. with WebKit's
+//!    processes, plus `tidings-tray`, which follows the feeds), beside the hello-world window's.
+//! 5. The window closed (`WM_DELETE_WINDOW`, as a close button does): its process and WebKit's must exit; the
+//!    memory left is `tidings-tray` following the feeds. Then the same after starting hidden (at login).
 
 mod app;
 mod pss;
@@ -129,6 +129,8 @@ fn run(options: Options) -> Result<(), String> {
         shell.push(app.wait_for(SHELL, STEP)?);
         loaded.push(app.wait_for(LOADED, STEP)?);
         app.quit();
+        // Each start is cold: the window starts tidings-tray too.
+        stop(background(data.path())?, data.path())?;
         let mut window = Running::start(&options.hello, &[], data.path())?;
         hello.push(window.wait_for(SHELL, STEP)?);
         window.quit();
@@ -168,14 +170,15 @@ fn run(options: Options) -> Result<(), String> {
     eprintln!("memory: the app's window open");
     let mut app = Running::start(&options.app, &[], data.path())?;
     app.wait_for(LOADED, STEP)?;
-    wait_until(STEP, || streams::connected(app.pid(), port) >= feeds as usize)
-        .map_err(|_| format!("the app did not connect its {feeds} feeds"))?;
+    let tray = background(data.path())?;
+    wait_until(STEP, || streams::connected(tray, port) >= feeds as usize)
+        .map_err(|_| format!("tidings-tray did not connect its {feeds} feeds"))?;
     std::thread::sleep(options.settle);
-    let open = pss::measure(app.pid());
+    let open = pss::measure_trees(&[app.pid(), tray]);
     eprintln!("  {}", open.breakdown());
     let ratio = open.pss_mib() / baseline.pss_mib();
     row(
-        &format!("memory, window open on {events} events, {feeds} feeds (PSS, app + WebKit)"),
+        &format!("memory, window open on {events} events, {feeds} feeds (PSS, window + WebKit + tidings-tray)"),
         &format!("{:.0} MiB (RSS {:.0})", open.pss_mib(), open.rss_kib as f64 / 1024.0),
         &format!(
             "hello-world {:.0} MiB (RSS {:.0})",
@@ -192,19 +195,24 @@ fn run(options: Options) -> Result<(), String> {
     if asked == 0 {
         return Err("found no window titled Tidings to close".into());
     }
-    let released = app
-        .wait_for_exit_of("WebKit", STEP)
-        .map_err(|e| format!("{e}: {}", pss::measure(app.pid()).breakdown()))?;
+    let webkit: Vec<u32> = pss::children_named(app.pid(), "WebKit");
+    let since = Instant::now();
+    wait_until(STEP, || {
+        !pss::is_running(app.pid()) && webkit.iter().all(|pid| !pss::is_running(*pid))
+    })
+    .map_err(|_| "the window's process or WebKit's still run after the close".to_string())?;
+    let released = since.elapsed();
+    app.quit();
     std::thread::sleep(options.settle);
-    let closed = pss::measure(app.pid());
-    let following = streams::connected(app.pid(), port);
+    let closed = pss::measure(tray);
+    let following = streams::connected(tray, port);
     eprintln!(
-        "  WebKit's processes exited {:.0} ms after the close; {following} streams open; {}",
+        "  the window's and WebKit's processes exited {:.0} ms after the close; {following} streams open; {}",
         ms(released),
         closed.breakdown()
     );
-    eprintln!("  largest mappings: {}", pss::top_mappings(app.pid(), 12));
-    app.quit();
+    eprintln!("  largest mappings: {}", pss::top_mappings(tray, 12));
+    stop(tray, data.path())?;
     row(
         &format!("memory, window closed to the tray, following {feeds} feeds (PSS in all)"),
         &format!("{:.1} MiB", closed.pss_mib()),
@@ -216,13 +224,15 @@ fn run(options: Options) -> Result<(), String> {
 
     eprintln!("memory: started hidden (at login)");
     let hidden = Running::start(&options.app, &["--hidden"], data.path())?;
-    wait_until(STEP, || streams::connected(hidden.pid(), port) >= feeds as usize)
+    let started = background(data.path())?;
+    hidden.quit();
+    wait_until(STEP, || streams::connected(started, port) >= feeds as usize)
         .map_err(|_| format!("the hidden app did not connect its {feeds} feeds"))?;
     std::thread::sleep(options.settle);
-    let tray = pss::measure(hidden.pid());
+    let tray = pss::measure(started);
     eprintln!("  {}", tray.breakdown());
-    eprintln!("  largest mappings: {}", pss::top_mappings(hidden.pid(), 12));
-    hidden.quit();
+    eprintln!("  largest mappings: {}", pss::top_mappings(started, 12));
+    stop(started, data.path())?;
     row(
         &format!("memory, started hidden in the tray, following {feeds} feeds (PSS in all)"),
         &format!("{:.1} MiB", tray.pss_mib()),
@@ -232,6 +242,27 @@ fn run(options: Options) -> Result<(), String> {
         tray.pss_mib() <= 40.0,
     );
     Ok(())
+}
+
+/// The process following the feeds (`tidings-tray`, started by the window), once it does.
+fn background(data: &std::path::Path) -> Result<u32, String> {
+    let engine = tidings::Engine::open(data).map_err(|e| e.to_string())?;
+    let mut pid = None;
+    wait_until(STEP, || {
+        pid = engine.follower_pid();
+        pid.is_some()
+    })
+    .map_err(|_| "no process follows the feeds: tidings-tray did not start".to_string())?;
+    Ok(pid.unwrap_or_default())
+}
+
+/// Stop `tidings-tray` (SIGTERM, as a logout does) and wait until it has let go of the data directory.
+fn stop(tray: u32, data: &std::path::Path) -> Result<(), String> {
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &tray.to_string()])
+        .status();
+    let engine = tidings::Engine::open(data).map_err(|e| e.to_string())?;
+    wait_until(STEP, || !engine.is_following()).map_err(|_| "tidings-tray did not stop on SIGTERM".to_string())
 }
 
 fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> Result<(), ()> {

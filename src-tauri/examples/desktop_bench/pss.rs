@@ -55,13 +55,21 @@ pub fn tree(root: u32) -> Vec<u32> {
 
 /// The memory of `root` and its descendants now.
 pub fn measure(root: u32) -> Usage {
+    measure_trees(&[root])
+}
+
+/// The memory of each of `roots` and their descendants now, each process counted once.
+pub fn measure_trees(roots: &[u32]) -> Usage {
+    let mut pids: Vec<u32> = roots.iter().flat_map(|root| tree(*root)).collect();
+    pids.sort_unstable();
+    pids.dedup();
     let mut usage = Usage {
         pss_kib: 0,
         rss_kib: 0,
         uss_kib: 0,
         processes: Vec::new(),
     };
-    for pid in tree(root) {
+    for pid in pids {
         let Ok(rollup) = fs::read_to_string(format!("/proc/{pid}/smaps_rollup")) else {
             continue; // exited meanwhile
         };
@@ -92,6 +100,14 @@ pub fn children_named(root: u32, part: &str) -> Vec<u32> {
         .skip(1)
         .filter(|pid| name(*pid).contains(part))
         .collect()
+}
+
+/// Whether `pid` is a live process (not gone, not a zombie waiting to be reaped).
+pub fn is_running(pid: u32) -> bool {
+    fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| stat.get(stat.rfind(')')? + 2..)?.chars().next())
+        .is_some_and(|state| state != 'Z')
 }
 
 fn parent(pid: u32) -> Option<u32> {

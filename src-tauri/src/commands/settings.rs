@@ -7,7 +7,7 @@ use tauri_plugin_opener::OpenerExt;
 use tidings::Engine;
 
 use crate::CommandError;
-use crate::links::web_link;
+use tidings::notify::web_link;
 
 #[tauri::command]
 pub async fn get_do_not_disturb(engine: State<'_, Engine>) -> Result<bool, CommandError> {

@@ -1,7 +1,7 @@
 //! Links from event payloads open in the OS browser, and only if they are web links: a payload comes from
 //! a server, so `file:`, `javascript:` or a custom scheme never reaches the opener.
 
-use tauri::Url;
+use url::Url;
 
 /// `text` as an http or https URL, or `None`.
 pub fn web_link(text: &str) -> Option<Url> {
