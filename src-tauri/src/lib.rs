@@ -7,7 +7,7 @@
 //!
 //! # Layout
 //! - [`commands`]: what the UI may invoke (`docs/desktop-ipc.md`), each a few lines over one engine call.
-//! - [`changes`]: the engine's change stream, forwarded to the UI in batches, and the tray's unread count.
+//! - [`changes`]: the engine's change stream, forwarded to the UI in batches.
 //! - [`background`]: starting `tidings-tray` when nothing follows the feeds yet.
 //! - [`follower`]: standing by while `tidings-tray` follows the feeds, or following them here if it cannot.
 //! - [`window`]: the main window.
@@ -47,7 +47,7 @@ pub const QUIT: &str = "--quit";
 /// Show the window on the event with the `seq` that follows (a notification without a link was clicked).
 pub const SHOW_EVENT: &str = "--show-event";
 
-/// The app's entry point: open the engine, add the OS integrations, run until Quit.
+/// The app's entry point: open the engine, add the OS integrations, run until the window closes.
 pub fn run() {
     commands::painted::mark_start();
     webkit::before_gtk();
@@ -73,14 +73,13 @@ pub fn run() {
     }
     let builder = tauri::Builder::default()
         // First: a second launch hands its arguments to this one and exits before doing anything else.
+        // (`--hidden` never gets here: it starts tidings-tray and exits above.)
         .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
             if args.iter().any(|arg| arg == QUIT) {
-                app.exit(0);
+                quit(app);
             } else if let Some(seq) = event_to_show(&args) {
                 window::focus_event(app, seq);
-            } else if !args.iter().any(|arg| arg == HIDDEN)
-                && let Err(e) = window::show(app)
-            {
+            } else if let Err(e) = window::show(app) {
                 tracing::warn!("cannot show the window: {e}");
             }
         }))
@@ -89,11 +88,14 @@ pub fn run() {
             Some(vec![HIDDEN]),
         ))
         .plugin(tauri_plugin_opener::init());
-    if args.iter().any(|arg| arg == QUIT) {
-        // Reached only when no window runs (else the plugin handed it over): nothing to quit.
-        return;
-    }
-    run_app(builder, engine, event_to_show(&args));
+    let start = if args.iter().any(|arg| arg == QUIT) {
+        Start::Quit
+    } else {
+        Start::Window {
+            show_event: event_to_show(&args),
+        }
+    };
+    run_app(builder, engine, start);
 }
 
 /// The `seq` after [`SHOW_EVENT`] in `args`.
@@ -102,10 +104,22 @@ fn event_to_show(args: &[String]) -> Option<i64> {
     args.get(at + 1)?.parse().ok()
 }
 
-/// Run the app on `builder` (the real runtime, or a mock one in tests), showing the event `show_event`.
-pub fn run_app<R: Runtime>(builder: Builder<R>, engine: Engine, show_event: Option<i64>) {
+/// How this launch starts, once the single-instance plugin has let it (no other window runs).
+#[derive(Debug, Clone, Copy)]
+pub enum Start {
+    /// Show the window, on the event with this `seq` if one is given.
+    Window { show_event: Option<i64> },
+    /// `--quit` with no window running: nothing to do.
+    Quit,
+}
+
+/// Run the app on `builder` (the real runtime, or a mock one in tests).
+pub fn run_app<R: Runtime>(builder: Builder<R>, engine: Engine, start_as: Start) {
     let app = with_commands(builder, engine)
-        .setup(move |app| start(app, show_event))
+        .setup(move |app| match start_as {
+            Start::Window { show_event } => start(app, show_event),
+            Start::Quit => std::process::exit(0),
+        })
         .on_page_load(|webview, payload| {
             if payload.event() == PageLoadEvent::Finished {
                 window::page_loaded(webview);
@@ -171,21 +185,7 @@ fn start<R: Runtime>(app: &mut App<R>, show_event: Option<i64>) -> Result<(), Bo
     // Subscribe before following, so the UI misses nothing.
     let forwarder = spawn(changes::forward(handle.clone(), engine.subscribe()));
     let stop = CancellationToken::new();
-    let follower = spawn({
-        let (app, engine, stop) = (handle.clone(), engine.clone(), stop.clone());
-        async move {
-            let started = {
-                let engine = engine.clone();
-                tauri::async_runtime::spawn_blocking(move || background::ensure(&engine)).await
-            };
-            match started {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => tracing::error!("{e}; following the feeds in the window until it closes"),
-                Err(e) => tracing::error!("cannot start the background process: {e}"),
-            }
-            follower::follow(app, engine, stop).await
-        }
-    });
+    let follower = spawn(follower::follow(handle.clone(), engine.clone(), stop.clone()));
     app.manage(Tasks {
         stop: stop.clone(),
         follower: Mutex::new(Some(follower)),
@@ -198,6 +198,15 @@ fn start<R: Runtime>(app: &mut App<R>, show_event: Option<i64>) -> Result<(), Bo
         None => drop(window::show(&handle)?),
     }
     Ok(())
+}
+
+/// The tray's Quit: stop standing by at once, so the window does not take over the feeds the tray lets go
+/// of, then exit.
+fn quit<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(tasks) = app.try_state::<Tasks>() {
+        tasks.stop.cancel();
+    }
+    app.exit(0);
 }
 
 /// Quitting: stop following if this window did (the last events are committed, the lock released), then the

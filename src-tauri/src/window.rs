@@ -10,7 +10,7 @@ pub const MAIN: &str = "main";
 /// Event to the UI: show the event with this `seq` (a notification without a link was clicked).
 pub const FOCUS_EVENT: &str = "focus-event";
 
-/// Show, unminimize and focus the main window, building it if it was closed.
+/// Show, unminimize and focus the main window, building it the first time.
 pub fn show<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
     if let Some(window) = app.get_webview_window(MAIN) {
         window.unminimize()?;

@@ -430,7 +430,10 @@ async fn stop_background(data_dir: &Path) {
         return;
     };
     // SAFETY: a plain kill(2) of the process that holds this test's own follower lock.
-    unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+    #[cfg(unix)]
+    unsafe {
+        libc::kill(pid as i32, libc::SIGTERM)
+    };
     let deadline = Instant::now() + STEP;
     while engine.is_following() && Instant::now() < deadline {
         sleep(Duration::from_millis(50)).await;

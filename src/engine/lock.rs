@@ -3,7 +3,7 @@
 //! Two followers would connect twice and notify twice. The lock dies with its process, so a crash never
 //! leaves a stale lock behind. Other processes (the CLI listing feeds) test it to know whether the live
 //! states in the database are current. The holder writes its process id into the file, so the others can
-//! say which process follows, and the desktop app can ask its background process to stop.
+//! tell which process follows ([`holder`]).
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::Write;

@@ -2,6 +2,7 @@
 //! the session bus to quit (through its single-instance plugin), and links open in the OS browser.
 
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 /// The window program, installed beside this one.
 const WINDOW_PROGRAM: &str = "tidings-desktop";
@@ -10,6 +11,8 @@ const WINDOW_BUS_NAME: &str = "dev.tidings.desktop.SingleInstance";
 const WINDOW_BUS_PATH: &str = "/dev/tidings/desktop/SingleInstance";
 /// The argument that makes a running `tidings-desktop` quit (`tidings_desktop::QUIT`).
 const QUIT: &str = "--quit";
+/// How long a window that does not answer may hold up quitting.
+const QUIT_PATIENCE: Duration = Duration::from_secs(2);
 
 /// Show the window with `args`: a running window process gets them from the new one and shows itself.
 pub fn show(args: &[String]) {
@@ -41,10 +44,12 @@ pub async fn quit() {
         )
         .await
     };
-    match asked.await {
-        Ok(_) => tracing::info!("asked the window to close"),
-        Err(zbus_5::Error::MethodError(name, ..)) if name.as_str() == "org.freedesktop.DBus.Error.ServiceUnknown" => {}
-        Err(e) => tracing::debug!("no window to close: {e}"),
+    match tokio::time::timeout(QUIT_PATIENCE, asked).await {
+        Ok(Ok(_)) => tracing::info!("asked the window to close"),
+        Ok(Err(zbus_5::Error::MethodError(name, ..)))
+            if name.as_str() == "org.freedesktop.DBus.Error.ServiceUnknown" => {}
+        Ok(Err(e)) => tracing::debug!("no window to close: {e}"),
+        Err(_) => tracing::warn!("the window did not answer within {QUIT_PATIENCE:?}; stopping all the same"),
     }
 }
 
