@@ -189,7 +189,8 @@ fn on_click() -> ClickHandler {
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        // zbus warns when the tray's connection closes under its name watcher at Quit: nothing to act on.
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,zbus=error"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
