@@ -15,6 +15,7 @@
 //! - [`quiet`]: quiet hours, priority to urgency, do not disturb; the clock is passed in, never read.
 //! - [`exec`]: running a feed's `--exec` program for each new event, bounded and never through a shell.
 //! - [`engine`]: the one handle every face uses (CLI, desktop app, tests).
+//! - [`logging`]: logs on stderr, set up alike by every program.
 //! - [`limits`]: the open-file limit thousands of feeds need, and the error when it runs out.
 //! - [`probe`]: trying a feed before saving it.
 //! - [`preset`]: what ntfy, Gotify, Home Assistant and Mastodon feeds need, filled in from an address and a token.
@@ -33,6 +34,7 @@ pub mod exec;
 pub mod feed;
 pub mod html;
 pub mod limits;
+pub mod logging;
 pub mod notify;
 pub mod portable;
 pub mod preset;

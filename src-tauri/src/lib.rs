@@ -51,7 +51,7 @@ pub const SHOW_EVENT: &str = "--show-event";
 pub fn run() {
     commands::painted::mark_start();
     webkit::before_gtk();
-    init_logging();
+    tidings::logging::to_stderr("info", true);
     let engine = match tidings::engine::data_dir_from_env().and_then(|dir| Engine::open(dir).map_err(|e| e.to_string()))
     {
         Ok(engine) => engine,
@@ -240,16 +240,6 @@ async fn quit_on_sigterm<R: Runtime>(app: AppHandle<R>, stop: CancellationToken)
         _ = terminate.recv() => app.exit(0),
         _ = stop.cancelled() => {}
     }
-}
-
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ mod feeds;
 mod run;
 mod tail;
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -78,14 +77,7 @@ pub fn init_logging(cli: &Cli) {
         (1, _) => "tidings=debug",
         _ => "tidings=trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .init();
+    tidings::logging::to_stderr(default, false);
 }
 
 /// Run the command; `Err` is printed by `main` as one line. `matches` gives the order of repeated options.

@@ -11,6 +11,7 @@ use tidings::{Change, Engine, FollowOptions};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 
 use crate::menu::{Action, TidingsTray};
 use crate::window;
@@ -18,10 +19,13 @@ use crate::window;
 /// While events are unread, how often the unread count is read again: the window marks them read in its own
 /// process, which this one hears nothing of.
 const UNREAD_RECOUNT: Duration = Duration::from_secs(5);
+/// How long the changes of a burst are gathered before the unread count is read once for all of them.
+const CHANGES_BATCH: Duration = Duration::from_millis(100);
 
 /// Follow the feeds with the tray icon until Quit or a signal.
 pub fn main() -> ExitCode {
-    init_logging();
+    // zbus warns when the tray's connection closes under its name watcher at Quit: nothing to act on.
+    tidings::logging::to_stderr("info,zbus=error", true);
     let engine = match tidings::engine::data_dir_from_env().and_then(|dir| Engine::open(dir).map_err(|e| e.to_string()))
     {
         Ok(engine) => engine,
@@ -112,19 +116,27 @@ async fn serve(
         return;
     };
     let mut unread = engine.unread_count().await.unwrap_or(0);
+    // When the unread count is read next: soon after changes (once for a whole burst of them), and every
+    // [`UNREAD_RECOUNT`] while some are unread.
+    let mut count_soon: Option<Instant> = None;
     loop {
-        let recount = async {
-            if unread > 0 {
-                tokio::time::sleep(UNREAD_RECOUNT).await
-            } else {
-                std::future::pending().await
+        let count_at = count_soon.or_else(|| (unread > 0).then(|| Instant::now() + UNREAD_RECOUNT));
+        let count_due = async {
+            match count_at {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
             }
         };
-        let mut count_again = false;
         tokio::select! {
             _ = terminate.recv() => return,
             _ = interrupt.recv() => return,
-            _ = recount => count_again = true,
+            _ = count_due => {
+                count_soon = None;
+                if let Ok(now) = engine.unread_count().await && now != unread {
+                    unread = now;
+                    update(tray, |tray| tray.unread = now).await;
+                }
+            }
             request = requests.recv() => match request {
                 None | Some(Action::Quit) => return,
                 Some(action) => act(engine, action).await,
@@ -138,16 +150,11 @@ async fn serve(
                     }
                 }
                 Ok(Change::FeedState { .. }) => {}
-                Ok(_) | Err(RecvError::Lagged(_)) => count_again = true,
+                Ok(_) | Err(RecvError::Lagged(_)) => {
+                    count_soon.get_or_insert(Instant::now() + CHANGES_BATCH);
+                }
                 Err(RecvError::Closed) => return,
             },
-        }
-        if count_again
-            && let Ok(now) = engine.unread_count().await
-            && now != unread
-        {
-            unread = now;
-            update(tray, |tray| tray.unread = now).await;
         }
     }
 }
@@ -185,15 +192,4 @@ fn on_click() -> ClickHandler {
             },
         }
     }))
-}
-
-fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        // zbus warns when the tray's connection closes under its name watcher at Quit: nothing to act on.
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,zbus=error"));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr)
-        .try_init();
 }
