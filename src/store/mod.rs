@@ -4,6 +4,7 @@
 //! - [`feeds`]: feed configurations, pause and halt flags, cursors, reported states.
 //! - [`events`]: storing a burst exactly once, querying, full-text search, read and notified marks.
 //! - [`fts`]: the full-text index, written by the writer thread behind the events.
+//! - `checkpoint`: copies the write-ahead log into the database on its own thread, off the writer's.
 //! - [`writer`]: the one thread that writes events; it commits each burst with its cursor advance in
 //!   one transaction, so a crash never leaves a cursor ahead of its events; idle, it extends the index.
 //!
@@ -11,6 +12,7 @@
 //! `std::sync::Mutex`: every call is short and synchronous, so the lock is never held across an `.await`
 //! (async callers go through `spawn_blocking`). WAL mode lets the writer thread and readers work at once.
 
+mod checkpoint;
 pub mod events;
 pub mod feeds;
 pub mod fts;

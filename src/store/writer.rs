@@ -14,6 +14,7 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
+use super::checkpoint::{Checkpointer, LOG_LIMIT_BYTES};
 use super::events::{NewEvent, NotifyMark, StoredEvent, insert_burst, mark_notified};
 use super::feeds::record_state;
 use super::fts::{INDEX_BATCH, index_some};
@@ -62,6 +63,11 @@ pub struct WriterThread {
 
 /// Open the writer's own connection to the database at `path` and start its thread.
 pub fn spawn(path: &Path) -> StoreResult<(WriterHandle, WriterThread)> {
+    spawn_with_log_limit(path, LOG_LIMIT_BYTES)
+}
+
+/// [`spawn`], restarting the write-ahead log past `log_limit_bytes` (see `checkpoint`).
+fn spawn_with_log_limit(path: &Path, log_limit_bytes: i64) -> StoreResult<(WriterHandle, WriterThread)> {
     let conn = open_connection(path)?;
     // A large transaction touches many pages (events, four indexes, the full-text index): with the default
     // 2 MiB cache SQLite spills them into the WAL before the commit, writing most pages several times.
@@ -72,11 +78,13 @@ pub fn spawn(path: &Path) -> StoreResult<(WriterHandle, WriterThread)> {
     // cascades): the foreign-key lookup per stored event would only repeat that check.
     conn.pragma_update(None, "foreign_keys", false)
         .map_err(|e| StoreError::from_sqlite(path, e))?;
+    // The log is copied into the database on another thread, not inside this one's commits (`checkpoint`).
+    let checkpointer = Checkpointer::start(&conn, path, log_limit_bytes)?;
     let (queue, inbox) = mpsc::channel(QUEUE);
     let path = path.to_path_buf();
     let thread = std::thread::Builder::new()
         .name("tidings-writer".into())
-        .spawn(move || write_until_closed(conn, &path, inbox))
+        .spawn(move || write_until_closed(conn, &path, inbox, &checkpointer))
         .map_err(|e| StoreError::Other {
             path: PathBuf::new(),
             detail: format!("cannot start the database writer thread: {e}"),
@@ -155,7 +163,12 @@ fn writer_gone() -> StoreError {
     }
 }
 
-fn write_until_closed(mut conn: Connection, path: &Path, mut inbox: mpsc::Receiver<WriteOp>) {
+fn write_until_closed(
+    mut conn: Connection,
+    path: &Path,
+    mut inbox: mpsc::Receiver<WriteOp>,
+    checkpointer: &Checkpointer,
+) {
     let mut ops = Vec::with_capacity(OPS_PER_TRANSACTION);
     // Stored events may lie past the full-text index (left by the last run, or by the bursts since).
     let mut index_behind = true;
@@ -165,6 +178,7 @@ fn write_until_closed(mut conn: Connection, path: &Path, mut inbox: mpsc::Receiv
             Err(mpsc::error::TryRecvError::Disconnected) => break,
             Err(mpsc::error::TryRecvError::Empty) if index_behind => {
                 index_behind = extend_index(&mut conn, path);
+                checkpointer.committed(&conn, path);
                 continue;
             }
             Err(mpsc::error::TryRecvError::Empty) => match inbox.blocking_recv() {
@@ -181,6 +195,7 @@ fn write_until_closed(mut conn: Connection, path: &Path, mut inbox: mpsc::Receiv
         }
         index_behind |= ops.iter().any(|op| matches!(op, WriteOp::Burst { .. }));
         let answers = write_transaction(&mut conn, path, ops.drain(..));
+        checkpointer.committed(&conn, path);
         for (done, result) in answers {
             // A feed task that gave up waiting (shutdown) no longer needs its answer.
             let _ = done.send(result);
@@ -285,5 +300,112 @@ fn clone_error(error: &StoreError, path: &Path) -> StoreError {
             path: path.to_path_buf(),
             detail: other.to_string(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::feed::FeedSpec;
+    use crate::quiet::Urgency;
+    use crate::store::{DB_FILE, Store};
+
+    /// `count` events with ids from `first`, each carrying about a kilobyte of data.
+    fn events(first: usize, count: usize) -> Vec<NewEvent> {
+        (first..first + count)
+            .map(|n| NewEvent {
+                event_id: Some(n.to_string()),
+                id_in_block: true,
+                event_type: "message".into(),
+                data: format!("{n}:{}", "x".repeat(1000)),
+                title: format!("event {n}"),
+                body: String::new(),
+                link: None,
+                urgency: Urgency::Normal,
+                received_ms: 0,
+                notify: false,
+            })
+            .collect()
+    }
+
+    /// A store with one feed, and a writer on it restarting its log past `log_limit_bytes`.
+    fn writer_on_new_store(log_limit_bytes: i64) -> (tempfile::TempDir, Store, i64, WriterHandle, WriterThread) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let config = FeedSpec {
+            url: "http://127.0.0.1/events".into(),
+            ..FeedSpec::default()
+        }
+        .validate()
+        .unwrap();
+        let feed_id = store.add_feed(&config, 0).unwrap().id;
+        let (writer, thread) = spawn_with_log_limit(store.path(), log_limit_bytes).unwrap();
+        (dir, store, feed_id, writer, thread)
+    }
+
+    fn file_len(path: &Path) -> u64 {
+        std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+    }
+
+    fn stored(store: &Store) -> i64 {
+        store
+            .with(|conn| conn.query_row("SELECT count(*) FROM events", [], |row| row.get(0)))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_long_flood_keeps_the_write_ahead_log_near_its_limit() {
+        let (dir, store, feed_id, writer, thread) = writer_on_new_store(1024 * 1024);
+        let wal = dir.path().join(format!("{DB_FILE}-wal"));
+        // About 24 MB of events: a log that only grew would end far above the limit.
+        let mut largest = 0;
+        for burst in 0..120 {
+            let written = writer
+                .write_burst(
+                    feed_id,
+                    0,
+                    events(burst * 200, 200),
+                    Some((burst * 200 + 199).to_string()),
+                )
+                .await
+                .unwrap();
+            assert_eq!(written.len(), 200);
+            largest = largest.max(file_len(&wal));
+        }
+        assert!(
+            largest < 8 * 1024 * 1024,
+            "the write-ahead log grew to {largest} bytes against a 1 MiB limit"
+        );
+        drop(writer);
+        thread.join();
+        assert_eq!(stored(&store), 24_000);
+    }
+
+    #[tokio::test]
+    async fn the_log_is_copied_into_the_database_while_the_writer_goes_on() {
+        let (dir, store, feed_id, writer, thread) = writer_on_new_store(LOG_LIMIT_BYTES);
+        let db = dir.path().join(DB_FILE);
+        let before = file_len(&db);
+        writer
+            .write_burst(feed_id, 0, events(0, 5000), Some("4999".into()))
+            .await
+            .unwrap();
+        // Six megabytes of events: past the size at which the log is copied, under the limit at which the
+        // writer empties it. The writer never copies; the checkpoint thread does, while the writer's
+        // connection stays open.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while file_len(&db) < before + 5_000_000 {
+            assert!(
+                Instant::now() < deadline,
+                "the database file stayed at {} bytes; the log was not copied into it",
+                file_len(&db)
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(stored(&store), 5000);
+        drop(writer);
+        thread.join();
     }
 }
