@@ -33,7 +33,7 @@ pub(crate) const LOG_LIMIT_BYTES: i64 = 32 * 1024 * 1024;
 const COPY_AFTER_PAGES: i64 = 1000;
 /// How long emptying the log waits for readers still reading an older snapshot; it is tried again once the log
 /// has grown by another quarter of the limit.
-const RESTART_PATIENCE: Duration = Duration::from_millis(50);
+const EMPTY_PATIENCE: Duration = Duration::from_millis(50);
 /// The busy timeout every Tidings connection has (see `open_connection`), restored after emptying the log.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -53,7 +53,7 @@ pub(crate) struct Checkpointer {
     /// The log limit in pages of this database.
     limit_pages: i64,
     /// Empty the log once it holds more pages than this.
-    restart_at: Cell<i64>,
+    empty_at: Cell<i64>,
     /// Held by the checkpoint thread while it copies, so emptying the log waits exactly until the copy is done.
     copying: Arc<Mutex<()>>,
     thread: Option<JoinHandle<()>>,
@@ -86,7 +86,7 @@ impl Checkpointer {
         Ok(Checkpointer {
             wake: Some(wake),
             limit_pages,
-            restart_at: Cell::new(limit_pages),
+            empty_at: Cell::new(limit_pages),
             copying,
             thread: Some(thread),
         })
@@ -95,13 +95,13 @@ impl Checkpointer {
     /// The writer committed on this thread: empty the log if it grew past the limit, else have it copied.
     pub(crate) fn committed(&self, writer: &Connection, path: &Path) {
         let pages = LOG_PAGES.get();
-        if pages > self.restart_at.get() && self.restart(writer, path) {
+        if pages > self.empty_at.get() && self.empty_log(writer, path) {
             LOG_PAGES.set(0);
-            self.restart_at.set(self.limit_pages);
+            self.empty_at.set(self.limit_pages);
             return;
         }
-        if pages > self.restart_at.get() {
-            self.restart_at.set(pages + self.limit_pages / 4);
+        if pages > self.empty_at.get() {
+            self.empty_at.set(pages + self.limit_pages / 4);
         }
         if pages < COPY_AFTER_PAGES {
             return;
@@ -115,14 +115,14 @@ impl Checkpointer {
     }
 
     /// Copy what is left of the log and empty it; false when a reader still needs it.
-    fn restart(&self, writer: &Connection, path: &Path) -> bool {
+    fn empty_log(&self, writer: &Connection, path: &Path) -> bool {
         let _copied = self.copying.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let restarted = writer
-            .busy_timeout(RESTART_PATIENCE)
+        let emptied = writer
+            .busy_timeout(EMPTY_PATIENCE)
             .and_then(|()| checkpoint(writer, "TRUNCATE"))
             .and_then(|(busy, _, _)| writer.busy_timeout(BUSY_TIMEOUT).map(|()| !busy));
-        match restarted {
-            Ok(restarted) => restarted,
+        match emptied {
+            Ok(emptied) => emptied,
             Err(e) => {
                 let _ = writer.busy_timeout(BUSY_TIMEOUT);
                 tracing::warn!(
