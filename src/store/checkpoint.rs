@@ -24,7 +24,7 @@ use std::time::Duration;
 use rusqlite::Connection;
 use rusqlite::hooks::Wal;
 
-use super::{StoreError, StoreResult, open_connection};
+use super::{BUSY_TIMEOUT, StoreError, StoreResult, open_connection};
 
 /// Past this size the writer empties the log after its commit.
 pub(crate) const LOG_LIMIT_BYTES: i64 = 32 * 1024 * 1024;
@@ -34,8 +34,6 @@ const COPY_AFTER_PAGES: i64 = 1000;
 /// How long emptying the log waits for readers still reading an older snapshot; it is tried again once the log
 /// has grown by another quarter of the limit.
 const EMPTY_PATIENCE: Duration = Duration::from_millis(50);
-/// The busy timeout every Tidings connection has (see `open_connection`), restored after emptying the log.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
 thread_local! {
     /// Pages in the log after the last commit on this thread (the writer's), from SQLite's WAL hook.

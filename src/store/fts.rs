@@ -65,9 +65,8 @@ pub(crate) fn like_pattern(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::FeedSpec;
-    use crate::store::Store;
     use crate::store::events::{EventQuery, NewEvent, insert_burst};
+    use crate::store::{Store, new_store_with_one_feed};
 
     fn event(id: &str, data: &str) -> NewEvent {
         NewEvent {
@@ -94,15 +93,8 @@ mod tests {
 
     #[test]
     fn a_just_stored_event_is_found_before_and_after_it_is_indexed() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let config = FeedSpec {
-            url: "http://127.0.0.1/events".into(),
-            ..FeedSpec::default()
-        }
-        .validate()
-        .unwrap();
-        let feed_id = store.add_feed(&config, 0).unwrap().id;
+        let (_dir, store, feed) = new_store_with_one_feed();
+        let feed_id = feed.id;
         let burst = vec![
             event("1", "Disk full on db1"),
             event("2", "all good"),
@@ -126,7 +118,7 @@ mod tests {
         assert_eq!(found(&store, "goo"), [Some("2".to_string())]);
 
         // Removing the feed takes its events out of the index too.
-        store.remove_feed(&config.name).unwrap();
+        store.remove_feed(&feed.config.name).unwrap();
         let left: i64 = store
             .with(|conn| {
                 conn.query_row(

@@ -28,6 +28,9 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "tidings.db";
 
+/// How long a connection waits for another one's lock before it gives up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// What can go wrong with the database, said so a user knows what to do.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -126,7 +129,7 @@ pub(crate) fn open_connection(path: &Path) -> StoreResult<Connection> {
         | OpenFlags::SQLITE_OPEN_NO_MUTEX
         | OpenFlags::SQLITE_OPEN_URI;
     let mut conn = Connection::open_with_flags(path, flags).map_err(error)?;
-    conn.busy_timeout(Duration::from_secs(10)).map_err(error)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
     // The first statement that reads the file is where a damaged or foreign file shows itself.
     conn.pragma_update(None, "journal_mode", "WAL").map_err(error)?;
     conn.pragma_update(None, "synchronous", "NORMAL").map_err(error)?;
@@ -140,6 +143,21 @@ pub(crate) fn open_connection(path: &Path) -> StoreResult<Connection> {
         });
     }
     Ok(conn)
+}
+
+/// A store in a new temporary directory with one feed: for tests of what is stored.
+#[cfg(test)]
+pub(crate) fn new_store_with_one_feed() -> (tempfile::TempDir, Store, feeds::FeedRecord) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let config = crate::feed::FeedSpec {
+        url: "http://127.0.0.1/events".into(),
+        ..crate::feed::FeedSpec::default()
+    }
+    .validate()
+    .unwrap();
+    let feed = store.add_feed(&config, 0).unwrap();
+    (dir, store, feed)
 }
 
 #[cfg(test)]

@@ -308,9 +308,8 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::feed::FeedSpec;
     use crate::quiet::Urgency;
-    use crate::store::{DB_FILE, Store};
+    use crate::store::{DB_FILE, Store, new_store_with_one_feed};
 
     /// `count` events with ids from `first`, each carrying about a kilobyte of data.
     fn events(first: usize, count: usize) -> Vec<NewEvent> {
@@ -332,15 +331,8 @@ mod tests {
 
     /// A store with one feed, and a writer on it restarting its log past `log_limit_bytes`.
     fn writer_on_new_store(log_limit_bytes: i64) -> (tempfile::TempDir, Store, i64, WriterHandle, WriterThread) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
-        let config = FeedSpec {
-            url: "http://127.0.0.1/events".into(),
-            ..FeedSpec::default()
-        }
-        .validate()
-        .unwrap();
-        let feed_id = store.add_feed(&config, 0).unwrap().id;
+        let (dir, store, feed) = new_store_with_one_feed();
+        let feed_id = feed.id;
         let (writer, thread) = spawn_with_log_limit(store.path(), log_limit_bytes).unwrap();
         (dir, store, feed_id, writer, thread)
     }
