@@ -9,7 +9,9 @@ use rusqlite::{Connection, Row, params, params_from_iter};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use super::counts::{self, UNREAD_FROM};
 use super::fts::{like_pattern, unindexed_match_sql};
+use super::runs::{self, RUN_EVENTS};
 use super::{Store, StoreError, StoreResult};
 use crate::quiet::Urgency;
 
@@ -215,6 +217,10 @@ pub(crate) fn insert_burst(
             read: false,
         });
     }
+    if let Some(first) = stored.first() {
+        counts::add_stored(tx, feed_id, stored.len(), first.seq)?;
+        runs::record(tx, feed_id, stored.iter().map(|event| event.seq))?;
+    }
     if let Some(cursor) = cursor {
         tx.prepare_cached(
             "INSERT INTO cursors(feed_id, last_event_id) VALUES (?1, ?2)
@@ -243,35 +249,58 @@ fn fts_query(text: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
+/// The query listing the events `query` asks for, newest first, with its arguments.
+fn select_events(query: &EventQuery) -> (String, Vec<rusqlite::types::Value>) {
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    // One feed's events are found through its runs, walked from the newest (see `runs`).
+    let (mut sql, order) = match &query.feed {
+        Some(feed) => {
+            args.push(feed.clone().into());
+            (
+                format!("SELECT {EVENT_COLUMNS} FROM {RUN_EVENTS} JOIN feeds f ON f.id = r.feed_id WHERE f.name = ?"),
+                " ORDER BY r.last_seq DESC, e.seq DESC LIMIT ?",
+            )
+        }
+        None => (
+            format!("SELECT {EVENT_COLUMNS} FROM events e JOIN feeds f ON f.id = e.feed_id WHERE 1 = 1"),
+            " ORDER BY e.seq DESC LIMIT ?",
+        ),
+    };
+    if let Some(fts) = query.search.as_deref().and_then(fts_query) {
+        // The index, and the events stored since it was last extended (see `fts`).
+        let words: Vec<&str> = query.search.as_deref().unwrap_or("").split_whitespace().collect();
+        sql.push_str(&format!(
+            " AND (e.seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?) OR ({}))",
+            unindexed_match_sql(words.len())
+        ));
+        args.push(fts.into());
+        args.extend(words.iter().map(|word| like_pattern(word).into()));
+    }
+    if let Some(before) = query.before_seq {
+        sql.push_str(" AND e.seq < ?");
+        args.push(before.into());
+        if query.feed.is_some() {
+            sql.push_str(" AND r.first_seq < ?");
+            args.push(before.into());
+        }
+    }
+    if query.unread_only {
+        // No unread event lies below the lowest `unread_from` (see `counts`).
+        sql.push_str(&format!(" AND e.read = 0 AND e.seq >= {UNREAD_FROM}"));
+        if query.feed.is_some() {
+            sql.push_str(&format!(" AND r.last_seq >= {UNREAD_FROM}"));
+        }
+    }
+    sql.push_str(order);
+    let limit = if query.limit == 0 { 50 } else { query.limit };
+    args.push((limit as i64).into());
+    (sql, args)
+}
+
 impl Store {
     /// Events matching `query`, newest first.
     pub fn events(&self, query: &EventQuery) -> StoreResult<Vec<StoredEvent>> {
-        let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events e JOIN feeds f ON f.id = e.feed_id WHERE 1 = 1");
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        if let Some(feed) = &query.feed {
-            sql.push_str(" AND f.name = ?");
-            args.push(feed.clone().into());
-        }
-        if let Some(fts) = query.search.as_deref().and_then(fts_query) {
-            // The index, and the events stored since it was last extended (see `fts`).
-            let words: Vec<&str> = query.search.as_deref().unwrap_or("").split_whitespace().collect();
-            sql.push_str(&format!(
-                " AND (e.seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?) OR ({}))",
-                unindexed_match_sql(words.len())
-            ));
-            args.push(fts.into());
-            args.extend(words.iter().map(|word| like_pattern(word).into()));
-        }
-        if let Some(before) = query.before_seq {
-            sql.push_str(" AND e.seq < ?");
-            args.push(before.into());
-        }
-        if query.unread_only {
-            sql.push_str(" AND e.read = 0");
-        }
-        sql.push_str(" ORDER BY e.seq DESC LIMIT ?");
-        let limit = if query.limit == 0 { 50 } else { query.limit };
-        args.push((limit as i64).into());
+        let (sql, args) = select_events(query);
         self.with(|conn| {
             let mut stmt = conn.prepare_cached(&sql)?;
             stmt.query_map(params_from_iter(args), event_from_row)?.collect()
@@ -292,14 +321,8 @@ impl Store {
     /// Mark these events read; returns how many changed.
     pub fn mark_read(&self, seqs: &[i64]) -> StoreResult<usize> {
         self.with(|conn| {
-            let tx = conn.transaction()?;
-            let mut changed = 0;
-            {
-                let mut stmt = tx.prepare_cached("UPDATE events SET read = 1 WHERE seq = ?1 AND read = 0")?;
-                for seq in seqs {
-                    changed += stmt.execute([seq])?;
-                }
-            }
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let changed = counts::mark_read(&tx, seqs)?;
             tx.commit()?;
             Ok(changed)
         })
@@ -307,9 +330,11 @@ impl Store {
 
     /// Mark every event read, or every event of one feed; returns how many changed.
     pub fn mark_all_read(&self, feed_id: Option<i64>) -> StoreResult<usize> {
-        self.with(|conn| match feed_id {
-            Some(id) => conn.execute("UPDATE events SET read = 1 WHERE read = 0 AND feed_id = ?1", [id]),
-            None => conn.execute("UPDATE events SET read = 1 WHERE read = 0", []),
+        self.with(|conn| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let changed = counts::mark_all_read(&tx, feed_id)?;
+            tx.commit()?;
+            Ok(changed)
         })
     }
 
@@ -342,6 +367,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::new_store_with_one_feed;
 
     #[test]
     fn search_words_become_quoted_prefixes() {
@@ -375,5 +401,45 @@ mod tests {
             ..event.clone()
         };
         assert_ne!(dedup_key(&event), dedup_key(&other_type));
+    }
+
+    /// How SQLite runs the listing `query` asks for.
+    fn plan(store: &Store, query: EventQuery) -> String {
+        let (sql, args) = select_events(&query);
+        store
+            .with(|conn| {
+                conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?
+                    .query_map(params_from_iter(args), |row| row.get::<_, String>(3))?
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .unwrap()
+            .join("\n")
+    }
+
+    #[test]
+    fn listings_walk_the_feeds_runs_and_the_unread_range_without_sorting_or_scanning() {
+        let (_dir, store, feed) = new_store_with_one_feed();
+        let one_feed = |unread_only, before_seq| EventQuery {
+            feed: Some(feed.config.name.clone()),
+            unread_only,
+            before_seq,
+            ..EventQuery::default()
+        };
+        for query in [one_feed(false, None), one_feed(true, Some(10))] {
+            let plan = plan(&store, query);
+            assert!(plan.contains("SEARCH r USING PRIMARY KEY (feed_id=?"), "{plan}");
+            assert!(
+                plan.contains("SEARCH e USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"),
+                "{plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
+        let unread = EventQuery {
+            unread_only: true,
+            ..EventQuery::default()
+        };
+        let plan = plan(&store, unread);
+        assert!(plan.contains("SEARCH e USING INTEGER PRIMARY KEY (rowid>?)"), "{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{plan}");
     }
 }

@@ -94,6 +94,27 @@ pub(crate) fn record_state(conn: &rusqlite::Connection, feed_id: i64, state: &Fe
     Ok(())
 }
 
+/// Delete the feed `name`, its events, and every row that names it, in one transaction; false if no such feed.
+/// Each table with a `feed_id` is listed here (the test `removing_a_feed_leaves_no_row_naming_it` checks).
+fn remove_feed_and_what_names_it(conn: &mut rusqlite::Connection, name: &str) -> rusqlite::Result<bool> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let Some(feed_id) = tx
+        .query_row("SELECT id FROM feeds WHERE name = ?1", [name], |row| {
+            row.get::<_, i64>(0)
+        })
+        .optional()?
+    else {
+        return Ok(false);
+    };
+    super::runs::delete_events(&tx, feed_id)?;
+    for table in ["cursors", "feed_states", "feed_counts"] {
+        tx.execute(&format!("DELETE FROM {table} WHERE feed_id = ?1"), [feed_id])?;
+    }
+    tx.execute("DELETE FROM feeds WHERE id = ?1", [feed_id])?;
+    tx.commit()?;
+    Ok(true)
+}
+
 impl Store {
     /// Add a feed; its name must be new.
     pub fn add_feed(&self, config: &FeedConfig, now_ms: i64) -> Result<FeedRecord, Error> {
@@ -149,8 +170,15 @@ impl Store {
 
     /// Remove a feed with its events and cursor.
     pub fn remove_feed(&self, name: &str) -> Result<(), Error> {
-        let removed = self.with(|conn| conn.execute("DELETE FROM feeds WHERE name = ?1", [name]))?;
-        if removed == 0 {
+        let removed = self.with(|conn| {
+            // The events table has no index by feed, so the foreign key's cascade would read every event
+            // to find the feed's; its runs find them instead, and the foreign keys stay off meanwhile.
+            conn.pragma_update(None, "foreign_keys", false)?;
+            let removed = remove_feed_and_what_names_it(conn, name);
+            conn.pragma_update(None, "foreign_keys", true)?;
+            removed
+        })?;
+        if !removed {
             return Err(Error::FeedNotFound(name.to_string()));
         }
         Ok(())
@@ -219,12 +247,7 @@ impl Store {
 
     /// Unread events across every feed.
     pub fn unread_count(&self) -> StoreResult<u64> {
-        self.with(|conn| {
-            conn.query_row("SELECT count(*) FROM events WHERE read = 0", [], |row| {
-                row.get::<_, i64>(0)
-            })
-        })
-        .map(|n| n as u64)
+        self.with(|conn| super::counts::unread_total(conn))
     }
 
     /// A setting's value, if set.
@@ -278,10 +301,9 @@ impl Store {
         self.with(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT f.id, f.config, f.paused, f.halted, f.revision, c.last_event_id, s.state,
-                        (SELECT count(*) FROM events e WHERE e.feed_id = f.id AND e.read = 0),
-                        (SELECT count(*) FROM events e WHERE e.feed_id = f.id),
-                        f.muted, f.snoozed_until_ms
+                        coalesce(k.unread, 0), coalesce(k.events, 0), f.muted, f.snoozed_until_ms
                  FROM feeds f
+                 LEFT JOIN feed_counts k ON k.feed_id = f.id
                  LEFT JOIN cursors c ON c.feed_id = f.id
                  LEFT JOIN feed_states s ON s.feed_id = f.id
                  ORDER BY f.id",
@@ -329,5 +351,82 @@ impl Store {
             })?
             .collect()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::quiet::Urgency;
+    use crate::store::events::{NewEvent, insert_burst};
+    use crate::store::{Store, add_test_feed, new_store_with_one_feed};
+
+    fn store_events(store: &Store, feed_id: i64, ids: std::ops::Range<u32>) {
+        let events = ids
+            .map(|id| NewEvent {
+                event_id: Some(id.to_string()),
+                id_in_block: true,
+                event_type: "message".into(),
+                data: format!("event {id}"),
+                title: String::new(),
+                body: String::new(),
+                link: None,
+                urgency: Urgency::Normal,
+                received_ms: 1,
+                notify: false,
+            })
+            .collect();
+        store
+            .with(|conn| insert_burst(conn, feed_id, 0, events, Some("last")).map(|stored| stored.unwrap()))
+            .unwrap();
+    }
+
+    fn count(store: &Store, sql: &str) -> i64 {
+        store.with(|conn| conn.query_row(sql, [], |row| row.get(0))).unwrap()
+    }
+
+    #[test]
+    fn removing_a_feed_leaves_no_row_naming_it_and_keeps_the_others() {
+        let (_dir, store, gone) = new_store_with_one_feed();
+        let kept = add_test_feed(&store, "kept");
+        store_events(&store, gone.id, 0..5);
+        store_events(&store, kept.id, 0..3);
+        store_events(&store, gone.id, 5..9);
+        store
+            .with(|conn| super::record_state(conn, gone.id, &crate::feed::FeedState::Live { since_ms: 1 }))
+            .unwrap();
+
+        store.remove_feed(&gone.config.name).unwrap();
+
+        let tables: Vec<String> = store
+            .with(|conn| {
+                conn.prepare(
+                    "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c
+                     WHERE m.type = 'table' AND c.name = 'feed_id'",
+                )?
+                .query_map([], |row| row.get(0))?
+                .collect()
+            })
+            .unwrap();
+        assert!(tables.len() >= 5, "{tables:?}");
+        for table in tables {
+            let naming = count(
+                &store,
+                &format!("SELECT count(*) FROM {table} WHERE feed_id = {}", gone.id),
+            );
+            assert_eq!(naming, 0, "{table} still names the removed feed");
+        }
+        assert_eq!(count(&store, "SELECT count(*) FROM feeds"), 1);
+        let kept_status = &store.feed_statuses(false).unwrap()[0];
+        assert_eq!((kept_status.events, kept_status.unread), (3, 3));
+        assert_eq!(count(&store, "SELECT count(*) FROM events"), 3);
+        assert_eq!(
+            count(&store, "PRAGMA foreign_keys"),
+            1,
+            "foreign keys are checked again"
+        );
+
+        let message = store.remove_feed(&gone.config.name).unwrap_err().to_string();
+        assert!(message.contains(&gone.config.name), "{message}");
+        assert_eq!(count(&store, "PRAGMA foreign_keys"), 1);
     }
 }

@@ -3,6 +3,8 @@
 //! - [`schema`]: numbered migrations.
 //! - [`feeds`]: feed configurations, pause and halt flags, cursors, reported states.
 //! - [`events`]: storing a burst exactly once, querying, full-text search, read and notified marks.
+//! - `counts`: each feed's event and unread counts, kept as events are stored and read.
+//! - `runs`: where each feed's events lie (runs of consecutive seqs), for listing and removing a feed's.
 //! - [`fts`]: the full-text index, written by the writer thread behind the events.
 //! - `checkpoint`: copies the write-ahead log into the database on its own thread, off the writer's.
 //! - [`writer`]: the one thread that writes events; it commits each burst with its cursor advance in
@@ -13,9 +15,11 @@
 //! (async callers go through `spawn_blocking`). WAL mode lets the writer thread and readers work at once.
 
 mod checkpoint;
+mod counts;
 pub mod events;
 pub mod feeds;
 pub mod fts;
+mod runs;
 pub mod schema;
 pub mod writer;
 
@@ -150,14 +154,21 @@ pub(crate) fn open_connection(path: &Path) -> StoreResult<Connection> {
 pub(crate) fn new_store_with_one_feed() -> (tempfile::TempDir, Store, feeds::FeedRecord) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
+    let feed = add_test_feed(&store, "events");
+    (dir, store, feed)
+}
+
+/// Add a feed named `name` (on 127.0.0.1, never followed): for tests of what is stored.
+#[cfg(test)]
+pub(crate) fn add_test_feed(store: &Store, name: &str) -> feeds::FeedRecord {
     let config = crate::feed::FeedSpec {
         url: "http://127.0.0.1/events".into(),
+        name: Some(name.into()),
         ..crate::feed::FeedSpec::default()
     }
     .validate()
     .unwrap();
-    let feed = store.add_feed(&config, 0).unwrap();
-    (dir, store, feed)
+    store.add_feed(&config, 0).unwrap()
 }
 
 #[cfg(test)]

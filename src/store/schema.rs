@@ -115,6 +115,33 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX feeds_silenced ON feeds(muted, snoozed_until_ms) WHERE muted = 1 OR snoozed_until_ms IS NOT NULL;
     "#,
+    // 7: each stored event cost two more index entries, `events_by_feed` and `events_unread` (a fifth of the
+    // writer's time in a flood, bench part 2). What they served is now kept per burst: each feed's counts
+    // (store::counts) and the runs of consecutive seqs its events occupy (store::runs).
+    r#"
+    CREATE TABLE feed_counts (
+        feed_id     INTEGER PRIMARY KEY REFERENCES feeds(id) ON DELETE CASCADE,
+        events      INTEGER NOT NULL,
+        unread      INTEGER NOT NULL,
+        unread_from INTEGER               -- no unread event of the feed has a lower seq; NULL when none is unread
+    );
+    INSERT INTO feed_counts(feed_id, events, unread, unread_from)
+    SELECT feed_id, count(*), sum(read = 0), min(CASE WHEN read = 0 THEN seq END) FROM events GROUP BY feed_id;
+
+    CREATE TABLE event_runs (
+        feed_id   INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+        first_seq INTEGER NOT NULL,
+        last_seq  INTEGER NOT NULL,       -- every event of the feed lies in one of its runs
+        PRIMARY KEY (feed_id, last_seq)
+    ) WITHOUT ROWID;
+    INSERT INTO event_runs(feed_id, first_seq, last_seq)
+    SELECT feed_id, min(seq), max(seq)
+    FROM (SELECT feed_id, seq, seq - row_number() OVER (PARTITION BY feed_id ORDER BY seq) AS run FROM events)
+    GROUP BY feed_id, run;
+
+    DROP INDEX events_by_feed;
+    DROP INDEX events_unread;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -195,6 +222,54 @@ mod tests {
         assert_eq!(stored(&conn, vec![event(Some("8"), "eight")]), 0);
         // An event without an id repeats only one stored by an earlier connection (received before 500).
         assert_eq!(stored(&conn, vec![event(None, "x"), event(None, "x")]), 2);
+    }
+
+    fn rows(conn: &Connection, sql: &str) -> Vec<Vec<Option<i64>>> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        let columns = stmt.column_count();
+        stmt.query_map([], |row| (0..columns).map(|i| row.get(i)).collect())
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_version_6_database_gets_its_counts_and_runs_from_its_events_in_migration_7() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_up_to(&mut conn, 6).unwrap();
+        // Two feeds' events interleaved, some read; feed 3 has none.
+        conn.execute_batch(
+            "INSERT INTO feeds(id, name, config, created_ms) VALUES (1, 'a', '{}', 0), (2, 'b', '{}', 0), (3, 'c', '{}', 0);
+             INSERT INTO events(seq, feed_id, dedup_key, type, data, title, body, received_ms, read)
+             VALUES (1, 1, 'id:1', 'message', '', '', '', 0, 1), (2, 1, 'id:2', 'message', '', '', '', 0, 0),
+                    (3, 1, 'id:3', 'message', '', '', '', 0, 0), (4, 2, 'id:1', 'message', '', '', '', 0, 1),
+                    (5, 1, 'id:4', 'message', '', '', '', 0, 1), (6, 1, 'id:5', 'message', '', '', '', 0, 0),
+                    (7, 2, 'id:2', 'message', '', '', '', 0, 1);",
+        )
+        .unwrap();
+
+        assert_eq!(migrate(&mut conn).unwrap(), 6);
+
+        let some = |values: &[i64]| values.iter().map(|v| Some(*v)).collect::<Vec<_>>();
+        assert_eq!(
+            rows(
+                &conn,
+                "SELECT feed_id, events, unread, unread_from FROM feed_counts ORDER BY feed_id"
+            ),
+            [some(&[1, 5, 3, 2]), vec![Some(2), Some(2), Some(0), None]]
+        );
+        assert_eq!(
+            rows(
+                &conn,
+                "SELECT feed_id, first_seq, last_seq FROM event_runs ORDER BY feed_id, last_seq"
+            ),
+            [some(&[1, 1, 3]), some(&[1, 5, 6]), some(&[2, 4, 4]), some(&[2, 7, 7])]
+        );
+        let indexes = rows(
+            &conn,
+            "SELECT count(*) FROM sqlite_master WHERE name IN ('events_by_feed', 'events_unread')",
+        );
+        assert_eq!(indexes, [some(&[0])], "the indexes they replace are gone");
     }
 
     #[test]
