@@ -9,6 +9,7 @@
 //! in the store which events were notified, so events left unnotified by a crash are raised after restart.
 
 pub mod desktop;
+mod fields;
 pub mod fold;
 mod link;
 pub mod text;

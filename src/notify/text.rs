@@ -5,8 +5,9 @@
 //! stored as such and rendered as text by the UI. [`escape_markup`] is applied only at the edge where a
 //! notification server might read markup in the body.
 
-use serde_json::Value;
+use std::borrow::Cow;
 
+use super::fields::known_fields;
 use crate::feed::Mapping;
 use crate::quiet::{PriorityScale, Urgency};
 use crate::template::Subject;
@@ -42,10 +43,10 @@ pub fn present_mapped(mapping: &Mapping, subject: &Subject<'_>) -> Presented {
             .filter(|text| !text.trim().is_empty())
     };
     if let Some(title) = render(&mapping.title) {
-        shown.title = shorten(&clean(&title, false), TITLE_CHARS);
+        shown.title = tidy(&title, false, TITLE_CHARS);
     }
     if let Some(body) = render(&mapping.body) {
-        shown.body = shorten(&clean(&body, true), BODY_CHARS);
+        shown.body = tidy(&body, true, BODY_CHARS);
     }
     if mapping.link.is_some() {
         shown.link = render(&mapping.link)
@@ -62,32 +63,43 @@ pub fn present_mapped(mapping: &Mapping, subject: &Subject<'_>) -> Presented {
 }
 
 fn present_default(feed: &str, event_type: &str, data: &str) -> Presented {
-    let json = parse_object(data);
-    let field = |names: &[&str]| -> Option<String> {
-        let object = json.as_ref()?;
-        names.iter().find_map(|name| match object.get(*name) {
-            Some(Value::String(text)) if !text.trim().is_empty() => Some(text.clone()),
-            _ => None,
-        })
+    let fields = known_fields(data).unwrap_or_default();
+    let title = match first_text(&[&fields.title]) {
+        Some(title) => tidy(title, false, TITLE_CHARS),
+        None => tidy(&format!("{feed}: {event_type}"), false, TITLE_CHARS),
     };
-    let title = field(&["title"]).unwrap_or_else(|| format!("{feed}: {event_type}"));
-    let body = field(&["message", "body"]).unwrap_or_else(|| data.to_string());
-    let link = field(&["link", "url", "click"]).filter(|link| is_web_link(link));
+    let body = tidy(
+        first_text(&[&fields.message, &fields.body]).unwrap_or(data),
+        true,
+        BODY_CHARS,
+    );
+    let link = first_text(&[&fields.link, &fields.url, &fields.click])
+        .filter(|link| is_web_link(link))
+        .map(String::from);
     Presented {
-        title: shorten(&clean(&title, false), TITLE_CHARS),
-        body: shorten(&clean(&body, true), BODY_CHARS),
+        title,
+        body,
         link,
         urgency: Urgency::Normal,
     }
 }
 
-fn parse_object(data: &str) -> Option<serde_json::Map<String, Value>> {
-    if !data.trim_start().starts_with('{') {
-        return None;
-    }
-    match serde_json::from_str(data) {
-        Ok(Value::Object(object)) => Some(object),
-        _ => None,
+/// The first of these fields that holds more than whitespace.
+fn first_text<'a>(fields: &[&'a Option<Cow<'_, str>>]) -> Option<&'a str> {
+    fields
+        .iter()
+        .filter_map(|field| field.as_deref())
+        .find(|text| !text.trim().is_empty())
+}
+
+/// [`clean`], then [`shorten`] to `max` characters.
+fn tidy(text: &str, keep_newlines: bool, max: usize) -> String {
+    let cleaned = clean(text, keep_newlines);
+    // No more bytes than `max` means no more characters either.
+    if cleaned.len() <= max {
+        cleaned
+    } else {
+        shorten(&cleaned, max)
     }
 }
 
@@ -99,17 +111,30 @@ pub fn is_web_link(text: &str) -> bool {
 /// Remove what could hide or reorder text: control characters (newlines kept in bodies, as spaces in
 /// titles) and bidirectional overrides and isolates.
 pub fn clean(text: &str, keep_newlines: bool) -> String {
+    // Most text has nothing to remove: then the trimmed text is the answer (what is trimmed off is
+    // whitespace, which the loop below would only turn into spaces or drop).
+    let trimmed = text.trim();
+    if trimmed
+        .chars()
+        .all(|c| (c == '\n' && keep_newlines) || !(c.is_control() || is_hiding(c)))
+    {
+        return trimmed.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
             '\n' if keep_newlines => out.push('\n'),
             '\n' | '\r' | '\t' => out.push(' '),
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}' => {}
-            c if c.is_control() => {}
+            c if c.is_control() || is_hiding(c) => {}
             c => out.push(c),
         }
     }
     out.trim().to_string()
+}
+
+/// Bidirectional overrides, isolates and marks: they reorder the text around them.
+fn is_hiding(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 /// Cut to at most `max` characters, ending with "…" when cut.
