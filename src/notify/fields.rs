@@ -2,8 +2,10 @@
 //! `url`, `click`), taken straight from the payload.
 //!
 //! Every event of a flood passes through here, so the other fields are skipped without being built into
-//! values, and a string without escapes is borrowed rather than copied. It reads what
-//! `serde_json::Map` would: a field that is not a string counts as absent, and a repeated key's last value wins.
+//! values, and a string without escapes is borrowed rather than copied. It reads what a `serde_json::Map`
+//! would: a field that is not a string counts as absent, and a repeated key's last value wins. It is more
+//! lenient in the values it skips: a number out of range or a lone surrogate escape in a field it does not
+//! read leaves the fields it reads usable, where a full parse rejected the whole payload.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -162,6 +164,12 @@ mod tests {
         let map: serde_json::Map<String, serde_json::Value> =
             serde_json::from_str(r#"{"body": "first", "body": 5}"#).unwrap();
         assert_eq!(map["body"], 5, "serde_json's map agrees");
+    }
+
+    #[test]
+    fn a_value_out_of_range_in_a_skipped_field_leaves_the_others_readable() {
+        let fields = known_fields(r#"{"title": "Deploy", "n": 1e999, "s": "\udead"}"#).unwrap();
+        assert_eq!(fields.title, text("Deploy"));
     }
 
     #[test]

@@ -111,6 +111,12 @@ fn remove_feed_and_what_names_it(conn: &mut rusqlite::Connection, name: &str) ->
         tx.execute(&format!("DELETE FROM {table} WHERE feed_id = ?1"), [feed_id])?;
     }
     tx.execute("DELETE FROM feeds WHERE id = ?1", [feed_id])?;
+    // When the removed feed held the newest events, their seqs are given out again: the full-text index must
+    // not count them as indexed, or the events stored there would never be indexed (nor found by search).
+    tx.execute(
+        "UPDATE meta SET value = min(value, (SELECT coalesce(max(seq), 0) FROM events)) WHERE key = 'fts_indexed_seq'",
+        [],
+    )?;
     tx.commit()?;
     Ok(true)
 }

@@ -136,4 +136,40 @@ mod tests {
         assert_eq!(like_pattern("disk"), "%disk%");
         assert_eq!(like_pattern("50%_a\\b"), "%50\\%\\_a\\\\b%");
     }
+
+    #[test]
+    fn events_stored_where_a_removed_feeds_newest_events_were_are_still_found_and_indexed() {
+        let (_dir, store, kept) = new_store_with_one_feed();
+        let removed = crate::store::add_test_feed(&store, "removed");
+        let store_burst = |feed_id: i64, id: &str, data: &str| {
+            store
+                .with(|conn| insert_burst(conn, feed_id, 0, vec![event(id, data)], None).map(|r| r.unwrap()))
+                .unwrap()[0]
+                .seq
+        };
+        store_burst(kept.id, "1", "first deploy");
+        let newest = store_burst(removed.id, "1", "other feed");
+        while store.with(|conn| index_some(conn, INDEX_BATCH)).unwrap() > 0 {}
+        store.remove_feed(&removed.config.name).unwrap();
+
+        // SQLite gives the removed feed's seq out again.
+        assert_eq!(store_burst(kept.id, "2", "second deploy"), newest);
+        assert_eq!(
+            found(&store, "second"),
+            [Some("2".to_string())],
+            "found before it is indexed"
+        );
+        while store.with(|conn| index_some(conn, INDEX_BATCH)).unwrap() > 0 {}
+        assert_eq!(
+            found(&store, "second"),
+            [Some("2".to_string())],
+            "found through the index"
+        );
+        assert_eq!(found(&store, "deploy").len(), 2);
+
+        store.remove_feed(&kept.config.name).unwrap();
+        store
+            .with(|conn| conn.execute("INSERT INTO events_fts(events_fts) VALUES ('integrity-check')", []))
+            .expect("the index still matches the events");
+    }
 }

@@ -53,7 +53,7 @@ pub enum StoreError {
     NotWritable { path: PathBuf, detail: String },
 
     #[error(
-        "the database {path} was written by a newer Tidings (schema {found}, this one knows up to {known}); update Tidings"
+        "the database {path} was written by a newer Tidings (schema {found}, this one knows up to {known}); update Tidings, or restart it if it was updated while it ran"
     )]
     TooNew { path: PathBuf, found: u32, known: u32 },
 

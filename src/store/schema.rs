@@ -126,7 +126,8 @@ const MIGRATIONS: &[&str] = &[
         unread_from INTEGER               -- no unread event of the feed has a lower seq; NULL when none is unread
     );
     INSERT INTO feed_counts(feed_id, events, unread, unread_from)
-    SELECT feed_id, count(*), sum(read = 0), min(CASE WHEN read = 0 THEN seq END) FROM events GROUP BY feed_id;
+    SELECT feed_id, count(*), sum(read = 0), min(CASE WHEN read = 0 THEN seq END) FROM events
+    WHERE feed_id IN (SELECT id FROM feeds) GROUP BY feed_id;
 
     CREATE TABLE event_runs (
         feed_id   INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
@@ -136,7 +137,8 @@ const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     INSERT INTO event_runs(feed_id, first_seq, last_seq)
     SELECT feed_id, min(seq), max(seq)
-    FROM (SELECT feed_id, seq, seq - row_number() OVER (PARTITION BY feed_id ORDER BY seq) AS run FROM events)
+    FROM (SELECT feed_id, seq, seq - row_number() OVER (PARTITION BY feed_id ORDER BY seq) AS run FROM events
+          WHERE feed_id IN (SELECT id FROM feeds))
     GROUP BY feed_id, run;
 
     DROP INDEX events_by_feed;

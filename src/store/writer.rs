@@ -18,7 +18,7 @@ use super::checkpoint::{Checkpointer, LOG_LIMIT_BYTES};
 use super::events::{NewEvent, NotifyMark, StoredEvent, insert_burst, mark_notified};
 use super::feeds::record_state;
 use super::fts::{INDEX_BATCH, index_some};
-use super::{StoreError, StoreResult, open_connection};
+use super::{StoreError, StoreResult, open_connection, schema};
 use crate::feed::FeedState;
 
 /// Bursts waiting for the writer; past this, feed tasks wait.
@@ -236,6 +236,14 @@ fn write_transaction(
     let mut states = Vec::new();
     let outcome = (|| -> rusqlite::Result<()> {
         let mut tx = conn.transaction()?;
+        // A newer Tidings may have migrated the database since this one opened it (an update while it ran):
+        // its schema may keep what this build does not know to keep, so nothing is written. The feeds keep
+        // their saved cursors, and the newer Tidings resumes them.
+        let found: u32 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if found > schema::CURRENT_VERSION {
+            refuse(ops, path, found, &mut answers, &mut states);
+            return Ok(());
+        }
         for op in ops {
             match op {
                 WriteOp::Burst {
@@ -288,6 +296,28 @@ fn write_transaction(
         }
     }
     answers
+}
+
+/// Answer every burst in `ops` with [`StoreError::TooNew`], writing none of them.
+fn refuse(
+    ops: impl Iterator<Item = WriteOp>,
+    path: &Path,
+    found: u32,
+    answers: &mut Vec<(oneshot::Sender<BurstResult>, BurstResult)>,
+    states: &mut Vec<oneshot::Sender<()>>,
+) {
+    let too_new = || StoreError::TooNew {
+        path: path.to_path_buf(),
+        found,
+        known: schema::CURRENT_VERSION,
+    };
+    for op in ops {
+        match op {
+            WriteOp::Burst { done, .. } => answers.push((done, Err(too_new()))),
+            WriteOp::State { done, .. } => states.push(done),
+            WriteOp::MarkNotified { .. } => {}
+        }
+    }
 }
 
 /// StoreError holds no clonable source, so rebuild it from what it says.
@@ -397,6 +427,36 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert_eq!(stored(&store), 5000);
+        drop(writer);
+        thread.join();
+    }
+
+    #[tokio::test]
+    async fn a_database_migrated_by_a_newer_tidings_meanwhile_is_left_alone_and_the_cursor_kept() {
+        let (_dir, store, feed_id, writer, thread) = writer_on_new_store(LOG_LIMIT_BYTES);
+        writer
+            .write_burst(feed_id, 0, events(0, 2), Some("1".into()))
+            .await
+            .unwrap();
+        // What a newer Tidings's migration leaves while this one keeps running.
+        let newer = schema::CURRENT_VERSION + 1;
+        store
+            .with(|conn| conn.pragma_update(None, "user_version", newer))
+            .unwrap();
+
+        let refused = writer
+            .write_burst(feed_id, 0, events(2, 2), Some("3".into()))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("newer Tidings"), "{refused}");
+        assert!(refused.contains("restart it"), "{refused}");
+        assert_eq!(stored(&store), 2, "nothing was written");
+        assert_eq!(
+            store.cursor(feed_id).unwrap().as_deref(),
+            Some("1"),
+            "the feed resumes from its cursor"
+        );
         drop(writer);
         thread.join();
     }
