@@ -29,7 +29,6 @@ pub mod window;
 use std::sync::Mutex;
 
 use tauri::async_runtime::{JoinHandle, block_on, spawn};
-use tauri::webview::PageLoadEvent;
 use tauri::{App, AppHandle, Builder, Manager, RunEvent, Runtime};
 use tauri_plugin_autostart::MacosLauncher;
 use tidings::{Engine, Following};
@@ -120,11 +119,6 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, engine: Engine, start_as: Start)
             Start::Window { show_event } => start(app, show_event),
             Start::Quit => std::process::exit(0),
         })
-        .on_page_load(|webview, payload| {
-            if payload.event() == PageLoadEvent::Finished {
-                window::page_loaded(webview);
-            }
-        })
         .build(context())
         .unwrap_or_else(|e| {
             eprintln!("tidings-desktop: cannot start: {e}");
@@ -163,6 +157,7 @@ pub fn with_commands<R: Runtime>(builder: Builder<R>, engine: Engine) -> Builder
             events::get_event,
             events::mark_read,
             events::mark_all_read,
+            events::take_pending_focus,
             settings::get_do_not_disturb,
             settings::set_do_not_disturb,
             settings::get_autostart,

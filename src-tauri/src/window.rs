@@ -3,7 +3,7 @@
 
 use std::sync::Mutex;
 
-use tauri::{AppHandle, Emitter, Manager, Runtime, Webview, WebviewWindow, WebviewWindowBuilder};
+use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewWindow, WebviewWindowBuilder};
 
 /// The label of the main window, the only one the UI's capability names.
 pub const MAIN: &str = "main";
@@ -30,9 +30,17 @@ pub fn show<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
     Ok(window)
 }
 
-/// A `focus-event` for a window that is still loading: sent once its page has loaded.
+/// The event to show in a window that is still loading. Its UI takes it (`take_pending_focus`) once it listens
+/// for `focus-event`: an event emitted before that, even after the page has loaded, would reach no one.
 #[derive(Default)]
 pub struct PendingFocus(Mutex<Option<i64>>);
+
+impl PendingFocus {
+    /// The event waiting to be shown, if any; it is shown once.
+    pub fn take(&self) -> Option<i64> {
+        lock(self).take()
+    }
+}
 
 /// Show the main window on the event `seq`.
 pub fn focus_event<R: Runtime>(app: &AppHandle<R>, seq: i64) {
@@ -45,18 +53,6 @@ pub fn focus_event<R: Runtime>(app: &AppHandle<R>, seq: i64) {
         return;
     }
     if existed && let Err(e) = app.emit_to(MAIN, FOCUS_EVENT, seq) {
-        tracing::warn!("cannot tell the window which event to show: {e}");
-    }
-}
-
-/// Called when a page has loaded: deliver a pending `focus-event`.
-pub fn page_loaded<R: Runtime>(webview: &Webview<R>) {
-    if webview.label() != MAIN {
-        return;
-    }
-    if let Some(seq) = lock(&webview.state::<PendingFocus>()).take()
-        && let Err(e) = webview.emit_to(MAIN, FOCUS_EVENT, seq)
-    {
         tracing::warn!("cannot tell the window which event to show: {e}");
     }
 }

@@ -5,7 +5,8 @@
 //! It walks the first-run path a person takes: the empty state, testing and adding a feed, its events
 //! arriving, searching, reading an event's raw payload, an event whose data is HTML that must stay text (and
 //! run nothing), a feed added from another process (the CLI) showing up, pausing a feed; then it checks the
-//! notifications that were raised and leaves a screenshot in `artifacts/e2e.png`.
+//! notifications that were raised. A failing test leaves a screenshot in `artifacts/`. Two shorter walks: the demo
+//! feed from the empty state, and a clicked notification opening the window on its event (`--show-event`).
 //!
 //! Needs a display (`xvfb-run`), `tauri-driver` (`cargo install tauri-driver --locked`; or set
 //! `TAURI_DRIVER`), `WebKitWebDriver` (Debian: webkit2gtk-driver) and `dbus-daemon`. `scripts/test` runs it.
@@ -29,6 +30,10 @@ use tokio::time::{Instant, sleep, timeout};
 
 /// How long any one step may take: generous for a cold WebView on a small CI machine.
 const STEP: Duration = Duration::from_secs(30);
+
+/// How long a screenshot may take before a passing test goes on without it, and a failing one.
+const SCREENSHOT: Duration = Duration::from_secs(5);
+const SCREENSHOT_OF_A_FAILURE: Duration = Duration::from_secs(100);
 
 /// The feed the test adds through the UI, and what its server sends.
 const FEED: &str = "e2e";
@@ -78,6 +83,60 @@ async fn the_demo_feed_from_the_empty_state() {
     app.finish("e2e-demo.png", result).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Xvfb, tauri-driver and WebKitWebDriver: scripts/test runs it"]
+async fn a_clicked_notification_opens_the_window_on_its_event() {
+    // What a click on a notification without a link does when no window is open: `tidings-tray` starts the
+    // window with `--show-event <seq>`, and the window opens on that event's detail.
+    let feed = SseServer::start().await;
+    let data = tempfile::tempdir().unwrap();
+    let (url, dir) = (feed.url("/events"), data.path().to_path_buf());
+    // On a runtime of its own, which ends with it: nothing the engine started stays on the test's.
+    let build = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(store_the_feeds_events(&url, &dir))
+    })
+    .join()
+    .unwrap();
+    let app = App::start_on(data, &[tidings_desktop::SHOW_EVENT, &build.to_string()]).await;
+    let result = eventually(&app.client, "the build event's detail to show", async || {
+        let detail = text(&app.client, "[data-testid=event-detail] [data-testid=event-data]").await?;
+        Ok(detail.contains("build web #42 passed"))
+    })
+    .await;
+    app.finish("e2e-show-event.png", result).await;
+}
+
+/// Follow [`FEED`] at `url` with the engine alone (no window) until its events are stored; returns the build's seq.
+async fn store_the_feeds_events(url: &str, data_dir: &Path) -> i64 {
+    let engine = tidings::Engine::open(data_dir).unwrap();
+    let spec = tidings::FeedSpec {
+        url: url.to_string(),
+        name: Some(FEED.into()),
+        ..tidings::FeedSpec::default()
+    };
+    engine.add_feed(spec).await.unwrap();
+    let options = tidings::FollowOptions {
+        notifications: false,
+        ..tidings::FollowOptions::default()
+    };
+    let following = engine.follow(options).await.unwrap();
+    let deadline = Instant::now() + STEP;
+    let events = loop {
+        let events = engine.store().events(&Default::default()).unwrap();
+        if events.len() == EVENTS.len() {
+            break events;
+        }
+        assert!(Instant::now() < deadline, "only {} events stored", events.len());
+        sleep(Duration::from_millis(50)).await;
+    };
+    following.shutdown().await;
+    events.iter().find(|event| event.event_type == "build").unwrap().seq
+}
+
 /// One app under WebDriver, with its own notification bus and data directory. The apps of different tests
 /// take turns: two WebViews at once make both slow on a small machine.
 struct App {
@@ -92,6 +151,11 @@ static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 impl App {
     async fn start() -> App {
+        App::start_on(tempfile::tempdir().unwrap(), &[]).await
+    }
+
+    /// Start the app on the data directory `data`, with these command-line arguments.
+    async fn start_on(data: tempfile::TempDir, args: &[&str]) -> App {
         assert!(
             std::env::var_os("DISPLAY").is_some(),
             "no DISPLAY: run this test under a display, e.g. \
@@ -99,9 +163,8 @@ impl App {
         );
         let turn = TURN.lock().await;
         let bus = NotificationBus::start();
-        let data = tempfile::tempdir().unwrap();
         let driver = Driver::start(bus.address(), data.path()).await;
-        let client = driver.session().await;
+        let client = driver.session(args).await;
         App {
             client,
             driver,
@@ -111,11 +174,19 @@ impl App {
         }
     }
 
-    /// Keep a screenshot in `artifacts/` whatever happened, so a failure can be seen; then stop the app.
+    /// Keep a screenshot in `artifacts/` (always for a failure, so it can be seen); then stop the app.
     async fn finish(self, screenshot: &str, result: Result<(), String>) {
-        match self.client.screenshot().await {
-            Ok(png) => save_screenshot(screenshot, &png),
-            Err(e) => eprintln!("cannot take a screenshot: {e}"),
+        // WebKitWebDriver answers once the app next updates the page: on a page where nothing changes, that is
+        // the next change of a feed's state (a silent feed reconnects after 90 s). A passing test does not wait.
+        let patience = if result.is_ok() {
+            SCREENSHOT
+        } else {
+            SCREENSHOT_OF_A_FAILURE
+        };
+        match timeout(patience, self.client.screenshot()).await {
+            Ok(Ok(png)) => save_screenshot(screenshot, &png),
+            Ok(Err(e)) => eprintln!("cannot take a screenshot: {e}"),
+            Err(_) => eprintln!("no screenshot `{screenshot}`: WebKit gave none within {patience:?}"),
         }
         let _ = self.client.close().await;
         self.driver.stop().await;
@@ -393,10 +464,10 @@ impl Driver {
         Driver { child, port }
     }
 
-    /// A WebDriver session on the app; retried while tauri-driver and WebKitWebDriver come up.
-    async fn session(&self) -> Client {
+    /// A WebDriver session on the app started with `args`; retried while tauri-driver and WebKitWebDriver come up.
+    async fn session(&self, args: &[&str]) -> Client {
         let app = env!("CARGO_BIN_EXE_tidings-desktop");
-        let capabilities = json!({"browserName": "wry", "tauri:options": {"application": app}});
+        let capabilities = json!({"browserName": "wry", "tauri:options": {"application": app, "args": args}});
         let serde_json::Value::Object(capabilities) = capabilities else {
             unreachable!()
         };

@@ -202,6 +202,15 @@ describe('the event list', () => {
     await waitFor(() => expect(list.scrollTop).toBe(103 * 50));
   });
 
+  it('opens on the event a clicked notification started the window for', async () => {
+    const { fake } = await renderApp((fake) => {
+      oneFeed(3)(fake);
+      fake.openedToShow(2);
+    });
+    await waitFor(() => expect(screen.getByTestId('event-detail')).toBeTruthy());
+    expect(fake.calls.find((c) => c.command === 'get_event')?.args).toEqual({ seq: 2 });
+  });
+
   it('focuses the event of a clicked notification', async () => {
     const { fake } = await renderApp(oneFeed(3));
     fake.focusEvent(2);

@@ -1,10 +1,11 @@
-//! Event commands: the event list and its detail pane.
+//! Event commands: the event list, its detail pane, and the event the window was opened to show.
 
 use tauri::State;
 use tidings::Engine;
 use tidings::store::events::{EventQuery, StoredEvent};
 
 use crate::CommandError;
+use crate::window::PendingFocus;
 
 #[tauri::command]
 pub async fn list_events(engine: State<'_, Engine>, query: EventQuery) -> Result<Vec<StoredEvent>, CommandError> {
@@ -24,4 +25,10 @@ pub async fn mark_read(engine: State<'_, Engine>, seqs: Vec<i64>) -> Result<usiz
 #[tauri::command]
 pub async fn mark_all_read(engine: State<'_, Engine>, feed: Option<String>) -> Result<usize, CommandError> {
     Ok(engine.mark_all_read(feed).await?)
+}
+
+/// The event a clicked notification asked this window to show while it was still opening, taken once.
+#[tauri::command]
+pub fn take_pending_focus(pending: State<'_, PendingFocus>) -> Option<i64> {
+    pending.take()
 }

@@ -14,6 +14,7 @@ pub const COMMANDS: &[&str] = &[
     "get_event",
     "mark_read",
     "mark_all_read",
+    "take_pending_focus",
     "get_do_not_disturb",
     "set_do_not_disturb",
     "get_autostart",

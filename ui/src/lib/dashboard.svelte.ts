@@ -112,7 +112,22 @@ export class Dashboard {
       this.backend.onChanges((changes) => this.apply(changes)),
       this.backend.onFocusEvent((seq) => void this.focus(seq)),
     );
-    await Promise.all([this.loadFeeds(), this.loadSettings(), this.loadNext()]);
+    await Promise.all([
+      this.loadFeeds(),
+      this.loadSettings(),
+      this.loadNext(),
+      this.focusPending(),
+    ]);
+  }
+
+  /** Shows the event a clicked notification opened the window on, now that `focus-event` is heard. */
+  private async focusPending(): Promise<void> {
+    try {
+      const seq = await this.backend.takePendingFocus();
+      if (seq !== null) await this.focus(seq);
+    } catch (error) {
+      this.report(error);
+    }
   }
 
   stop(): void {

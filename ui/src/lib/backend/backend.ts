@@ -50,6 +50,8 @@ export interface Backend {
   onChanges(handler: (changes: Change[]) => void): Unsubscribe;
   /** `focus-event`: the user clicked a notification without a link; show the event with this seq. */
   onFocusEvent(handler: (seq: number) => void): Unsubscribe;
+  /** The event a clicked notification asked the window to show while it was still opening (taken once). */
+  takePendingFocus(): Promise<number | null>;
 }
 
 /** Whatever a command rejected with, as the contract's `{code, message}`. */

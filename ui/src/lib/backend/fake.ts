@@ -214,6 +214,7 @@ export class FakeBackend implements Backend {
   private ticker: ReturnType<typeof setInterval> | null = null;
   private readonly changeHandlers = new Set<(changes: Change[]) => void>();
   private readonly focusHandlers = new Set<(seq: number) => void>();
+  private pendingFocus: number | null = null;
 
   constructor(options: FakeOptions = {}) {
     this.live = options.live ?? false;
@@ -440,6 +441,13 @@ export class FakeBackend implements Backend {
     return () => this.changeHandlers.delete(handler);
   }
 
+  async takePendingFocus(): Promise<number | null> {
+    this.record('take_pending_focus', {});
+    const seq = this.pendingFocus;
+    this.pendingFocus = null;
+    return seq;
+  }
+
   onFocusEvent(handler: (seq: number) => void): Unsubscribe {
     this.focusHandlers.add(handler);
     return () => this.focusHandlers.delete(handler);
@@ -517,6 +525,11 @@ export class FakeBackend implements Backend {
     const batch = this.pending;
     this.pending = [];
     if (batch.length > 0) this.emit(batch);
+  }
+
+  /** As if a clicked notification had opened the window on this event: its UI takes it at start. */
+  openedToShow(seq: number): void {
+    this.pendingFocus = seq;
   }
 
   /** As if the user clicked a notification without a link. */

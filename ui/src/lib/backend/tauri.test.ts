@@ -35,6 +35,7 @@ describe('the Tauri backend', () => {
     await backend.setAutostart(false);
     await backend.openLink('https://a.example/');
     await backend.painted('shell');
+    await backend.takePendingFocus();
     expect(calls).toEqual([
       ['list_feeds', {}],
       ['add_feed', { input }],
@@ -54,6 +55,7 @@ describe('the Tauri backend', () => {
       ['set_autostart', { on: false }],
       ['open_link', { url: 'https://a.example/' }],
       ['painted', { stage: 'shell' }],
+      ['take_pending_focus', {}],
     ]);
   });
 

@@ -53,6 +53,7 @@ export class TauriBackend implements Backend {
   setAutostart = (on: boolean) => call<null>('set_autostart', { on });
   openLink = (url: string) => call<null>('open_link', { url });
   painted = (stage: PaintStage) => call<null>('painted', { stage });
+  takePendingFocus = () => call<number | null>('take_pending_focus');
 
   onChanges = (handler: (changes: Change[]) => void) => subscribe<Change[]>('changes', handler);
   onFocusEvent = (handler: (seq: number) => void) => subscribe<number>('focus-event', handler);
