@@ -97,34 +97,8 @@ pub(crate) fn unread_total(conn: &Connection) -> rusqlite::Result<u64> {
 
 #[cfg(test)]
 mod tests {
-    use crate::quiet::Urgency;
-    use crate::store::events::{EventQuery, NewEvent, insert_burst};
-    use crate::store::{Store, add_test_feed, new_store_with_one_feed};
-
-    fn store_burst(store: &Store, feed_id: i64, ids: &[u32]) {
-        let events = ids
-            .iter()
-            .map(|id| NewEvent {
-                event_id: Some(id.to_string()),
-                id_in_block: true,
-                event_type: "message".into(),
-                data: format!("event {id}"),
-                title: String::new(),
-                body: String::new(),
-                link: None,
-                urgency: Urgency::Normal,
-                received_ms: 1,
-                notify: false,
-            })
-            .collect();
-        store
-            .with(|conn| {
-                let tx = conn.transaction()?;
-                insert_burst(&tx, feed_id, 0, events, None)?.unwrap();
-                tx.commit()
-            })
-            .unwrap();
-    }
+    use crate::store::events::EventQuery;
+    use crate::store::{Store, add_test_feed, new_store_with_one_feed, store_test_burst};
 
     fn seqs(store: &Store, sql: &str, feed: &str) -> Vec<i64> {
         store
@@ -190,7 +164,7 @@ mod tests {
                 // Bursts, some repeating ids already stored (left out, so not counted).
                 0..=5 => {
                     let ids: Vec<u32> = (0..rng.usize(1..20)).map(|_| rng.u32(..400)).collect();
-                    store_burst(&store, feed.id, &ids);
+                    store_test_burst(&store, feed.id, ids, None);
                 }
                 6..=7 => {
                     let stored = listed(&store, None, false);
@@ -213,7 +187,7 @@ mod tests {
         store.remove_feed(names[1]).unwrap();
         names.remove(1);
         check_against_the_events(&store, &names);
-        store_burst(&store, feeds[0].id, &[1000, 1001]);
+        store_test_burst(&store, feeds[0].id, [1000, 1001], None);
         check_against_the_events(&store, &names);
     }
 }

@@ -362,29 +362,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::quiet::Urgency;
-    use crate::store::events::{NewEvent, insert_burst};
-    use crate::store::{Store, add_test_feed, new_store_with_one_feed};
-
-    fn store_events(store: &Store, feed_id: i64, ids: std::ops::Range<u32>) {
-        let events = ids
-            .map(|id| NewEvent {
-                event_id: Some(id.to_string()),
-                id_in_block: true,
-                event_type: "message".into(),
-                data: format!("event {id}"),
-                title: String::new(),
-                body: String::new(),
-                link: None,
-                urgency: Urgency::Normal,
-                received_ms: 1,
-                notify: false,
-            })
-            .collect();
-        store
-            .with(|conn| insert_burst(conn, feed_id, 0, events, Some("last")).map(|stored| stored.unwrap()))
-            .unwrap();
-    }
+    use crate::store::{Store, add_test_feed, new_store_with_one_feed, store_test_burst};
 
     fn count(store: &Store, sql: &str) -> i64 {
         store.with(|conn| conn.query_row(sql, [], |row| row.get(0))).unwrap()
@@ -394,9 +372,9 @@ mod tests {
     fn removing_a_feed_leaves_no_row_naming_it_and_keeps_the_others() {
         let (_dir, store, gone) = new_store_with_one_feed();
         let kept = add_test_feed(&store, "kept");
-        store_events(&store, gone.id, 0..5);
-        store_events(&store, kept.id, 0..3);
-        store_events(&store, gone.id, 5..9);
+        store_test_burst(&store, gone.id, 0..5, Some("4"));
+        store_test_burst(&store, kept.id, 0..3, Some("2"));
+        store_test_burst(&store, gone.id, 5..9, Some("8"));
         store
             .with(|conn| super::record_state(conn, gone.id, &crate::feed::FeedState::Live { since_ms: 1 }))
             .unwrap();

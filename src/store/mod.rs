@@ -158,6 +158,41 @@ pub(crate) fn new_store_with_one_feed() -> (tempfile::TempDir, Store, feeds::Fee
     (dir, store, feed)
 }
 
+/// Store one burst of feed `feed_id`: events with the ids `ids` and data `event <id>`, moving the feed's cursor to
+/// `cursor`. For tests of what is stored.
+#[cfg(test)]
+pub(crate) fn store_test_burst(store: &Store, feed_id: i64, ids: impl IntoIterator<Item = u32>, cursor: Option<&str>) {
+    let events = ids
+        .into_iter()
+        .map(|id| events::NewEvent {
+            event_id: Some(id.to_string()),
+            id_in_block: true,
+            event_type: "message".into(),
+            data: format!("event {id}"),
+            title: String::new(),
+            body: String::new(),
+            link: None,
+            urgency: crate::quiet::Urgency::Normal,
+            received_ms: 1,
+            notify: false,
+        })
+        .collect();
+    store
+        .with(|conn| events::insert_burst(conn, feed_id, 0, events, cursor).map(|stored| stored.unwrap()))
+        .unwrap();
+}
+
+/// Every row `sql` selects, each as its integer (or NULL) columns. For tests that read the tables directly.
+#[cfg(test)]
+pub(crate) fn query_rows(conn: &Connection, sql: &str) -> Vec<Vec<Option<i64>>> {
+    let mut stmt = conn.prepare(sql).unwrap();
+    let columns = stmt.column_count();
+    stmt.query_map([], |row| (0..columns).map(|i| row.get(i)).collect())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 /// Add a feed named `name` (on 127.0.0.1, never followed): for tests of what is stored.
 #[cfg(test)]
 pub(crate) fn add_test_feed(store: &Store, name: &str) -> feeds::FeedRecord {

@@ -55,15 +55,7 @@ pub(crate) fn delete_events(conn: &Connection, feed_id: i64) -> rusqlite::Result
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn runs(conn: &Connection) -> Vec<(i64, i64, i64)> {
-        conn.prepare("SELECT feed_id, first_seq, last_seq FROM event_runs ORDER BY feed_id, last_seq")
-            .unwrap()
-            .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    }
+    use crate::store::query_rows;
 
     #[test]
     fn a_feed_storing_on_after_itself_keeps_one_run_and_is_split_by_others_and_by_gaps() {
@@ -78,6 +70,14 @@ mod tests {
         record(&conn, 2, [6]).unwrap();
         record(&conn, 1, [7, 8, 10]).unwrap();
         record(&conn, 1, []).unwrap();
-        assert_eq!(runs(&conn), [(1, 1, 5), (1, 7, 8), (1, 10, 10), (2, 6, 6)]);
+        let runs = query_rows(
+            &conn,
+            "SELECT feed_id, first_seq, last_seq FROM event_runs ORDER BY feed_id, last_seq",
+        );
+        let runs: Vec<Vec<i64>> = runs
+            .into_iter()
+            .map(|run| run.into_iter().flatten().collect())
+            .collect();
+        assert_eq!(runs, [[1, 1, 5], [1, 7, 8], [1, 10, 10], [2, 6, 6]]);
     }
 }

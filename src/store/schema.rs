@@ -172,6 +172,7 @@ mod tests {
     use super::*;
     use crate::quiet::Urgency;
     use crate::store::events::{NewEvent, insert_burst};
+    use crate::store::query_rows;
 
     fn event(id: Option<&str>, data: &str) -> NewEvent {
         NewEvent {
@@ -226,15 +227,6 @@ mod tests {
         assert_eq!(stored(&conn, vec![event(None, "x"), event(None, "x")]), 2);
     }
 
-    fn rows(conn: &Connection, sql: &str) -> Vec<Vec<Option<i64>>> {
-        let mut stmt = conn.prepare(sql).unwrap();
-        let columns = stmt.column_count();
-        stmt.query_map([], |row| (0..columns).map(|i| row.get(i)).collect())
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap()
-    }
-
     #[test]
     fn a_version_6_database_gets_its_counts_and_runs_from_its_events_in_migration_7() {
         let mut conn = Connection::open_in_memory().unwrap();
@@ -254,20 +246,20 @@ mod tests {
 
         let some = |values: &[i64]| values.iter().map(|v| Some(*v)).collect::<Vec<_>>();
         assert_eq!(
-            rows(
+            query_rows(
                 &conn,
                 "SELECT feed_id, events, unread, unread_from FROM feed_counts ORDER BY feed_id"
             ),
             [some(&[1, 5, 3, 2]), vec![Some(2), Some(2), Some(0), None]]
         );
         assert_eq!(
-            rows(
+            query_rows(
                 &conn,
                 "SELECT feed_id, first_seq, last_seq FROM event_runs ORDER BY feed_id, last_seq"
             ),
             [some(&[1, 1, 3]), some(&[1, 5, 6]), some(&[2, 4, 4]), some(&[2, 7, 7])]
         );
-        let indexes = rows(
+        let indexes = query_rows(
             &conn,
             "SELECT count(*) FROM sqlite_master WHERE name IN ('events_by_feed', 'events_unread')",
         );
