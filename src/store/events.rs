@@ -1,18 +1,13 @@
-//! Events in the database: storing a burst exactly once, listing and searching them, read and notified marks.
-//!
-//! Exactly once: an event whose own block carried an id is keyed by that id for all time. An event without
-//! one is keyed by a hash of its type and data, and counts as a repeat only of an identical event stored by an
-//! *earlier connection* of the same feed within [`UNKEYED_REPLAY_WINDOW_MS`]: a server replaying after a
-//! reconnect is caught, while the same message sent twice on one live connection is two events.
+//! Events in the database: what a stored event is, listing and searching them, read and notified marks.
+//! Storing a burst exactly once is `burst`'s.
 
 use rusqlite::{Connection, Row, params, params_from_iter};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use super::counts::{self, UNREAD_FROM};
 use super::fts::{like_pattern, unindexed_match_sql};
-use super::runs::{self, RUN_EVENTS};
-use super::{Store, StoreError, StoreResult};
+use super::runs::RUN_EVENTS;
+use super::{Store, StoreResult};
 use crate::quiet::Urgency;
 
 /// How far back an event without an id is compared with earlier connections' events: one day.
@@ -104,131 +99,6 @@ fn event_from_row(row: &Row<'_>) -> rusqlite::Result<StoredEvent> {
             _ => Urgency::Normal,
         },
     })
-}
-
-/// The key that makes an event unique within its feed, written into `key` (reused across a burst).
-fn dedup_key_into(event: &NewEvent, key: &mut String) {
-    key.clear();
-    match &event.event_id {
-        Some(id) if event.id_in_block && !id.is_empty() => {
-            key.push_str("id:");
-            key.push_str(id);
-        }
-        _ => {
-            let mut hash = Sha256::new();
-            hash.update(event.event_type.as_bytes());
-            hash.update([0]);
-            hash.update(event.data.as_bytes());
-            let digest = hash.finalize();
-            const HEX: &[u8; 16] = b"0123456789abcdef";
-            key.push_str("h:");
-            for byte in digest {
-                key.push(HEX[usize::from(byte >> 4)] as char);
-                key.push(HEX[usize::from(byte & 0x0f)] as char);
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-fn dedup_key(event: &NewEvent) -> String {
-    let mut key = String::new();
-    dedup_key_into(event, &mut key);
-    key
-}
-
-fn urgency_text(urgency: Urgency) -> &'static str {
-    match urgency {
-        Urgency::Low => "low",
-        Urgency::Normal => "normal",
-        Urgency::Critical => "critical",
-    }
-}
-
-/// Store the events of one burst of one feed that are new, and move the feed's cursor, inside the
-/// caller's transaction. `connected_ms` is when the connection that received them opened.
-/// Returns the events actually stored (repeats are left out); their text moves into them, uncopied.
-pub(crate) fn insert_burst(
-    tx: &Connection,
-    feed_id: i64,
-    connected_ms: i64,
-    events: Vec<NewEvent>,
-    cursor: Option<&str>,
-) -> rusqlite::Result<Result<Vec<StoredEvent>, StoreError>> {
-    let feed: Option<String> = {
-        let mut stmt = tx.prepare_cached("SELECT name FROM feeds WHERE id = ?1")?;
-        let mut rows = stmt.query([feed_id])?;
-        rows.next()?.map(|row| row.get(0)).transpose()?
-    };
-    let Some(feed) = feed else {
-        return Ok(Err(StoreError::FeedGone));
-    };
-    let mut stored = Vec::with_capacity(events.len());
-    // Hashed keys sort below 'i' (index `events_by_hash`); an id key is kept unique by `events_by_id`, so
-    // inserting it is the lookup: a repeat changes no row (schema migration 5).
-    let mut seen_unkeyed = tx.prepare_cached(
-        "SELECT 1 FROM events WHERE feed_id = ?1 AND dedup_key = ?2 AND dedup_key < 'i'
-         AND received_ms >= ?3 AND received_ms < ?4 LIMIT 1",
-    )?;
-    let mut insert = tx.prepare_cached(
-        "INSERT INTO events(feed_id, event_id, dedup_key, type, data, title, body, link, received_ms, notify_state,
-                            urgency)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
-         ON CONFLICT(feed_id, dedup_key) WHERE dedup_key > 'i' DO NOTHING",
-    )?;
-    let mut key = String::with_capacity(80);
-    for event in events {
-        dedup_key_into(&event, &mut key);
-        if !key.starts_with("id:") {
-            let since = event.received_ms - UNKEYED_REPLAY_WINDOW_MS;
-            if seen_unkeyed.exists(params![feed_id, key, since, connected_ms])? {
-                continue;
-            }
-        }
-        let event_id = event.event_id.filter(|id| !id.is_empty());
-        let inserted = insert.execute(params![
-            feed_id,
-            event_id,
-            key,
-            event.event_type,
-            event.data,
-            event.title,
-            event.body,
-            event.link,
-            event.received_ms,
-            if event.notify { 0 } else { NotifyMark::Skipped as i64 },
-            urgency_text(event.urgency)
-        ])?;
-        if inserted == 0 {
-            continue;
-        }
-        stored.push(StoredEvent {
-            seq: tx.last_insert_rowid(),
-            feed_id,
-            feed: feed.clone(),
-            event_id,
-            event_type: event.event_type,
-            data: event.data,
-            title: event.title,
-            body: event.body,
-            link: event.link,
-            urgency: event.urgency,
-            received_ms: event.received_ms,
-            read: false,
-        });
-    }
-    if let Some(first) = stored.first() {
-        counts::add_stored(tx, feed_id, stored.len(), first.seq)?;
-        runs::record(tx, feed_id, stored.iter().map(|event| event.seq))?;
-    }
-    if let Some(cursor) = cursor {
-        tx.prepare_cached(
-            "INSERT INTO cursors(feed_id, last_event_id) VALUES (?1, ?2)
-             ON CONFLICT(feed_id) DO UPDATE SET last_event_id = excluded.last_event_id",
-        )?
-        .execute(params![feed_id, cursor])?;
-    }
-    Ok(Ok(stored))
 }
 
 /// Mark events as notified or skipped.
@@ -377,30 +247,6 @@ mod tests {
             Some("\"say\"* \"\"\"hi\"\"\"* \"OR\"*")
         );
         assert_eq!(fts_query("   "), None);
-    }
-
-    #[test]
-    fn only_an_id_from_the_events_own_block_keys_it() {
-        let mut event = NewEvent {
-            event_id: Some("7".into()),
-            id_in_block: true,
-            event_type: "message".into(),
-            data: "x".into(),
-            title: String::new(),
-            body: String::new(),
-            link: None,
-            urgency: Urgency::Normal,
-            received_ms: 0,
-            notify: true,
-        };
-        assert_eq!(dedup_key(&event), "id:7");
-        event.id_in_block = false;
-        assert!(dedup_key(&event).starts_with("h:"));
-        let other_type = NewEvent {
-            event_type: "build".into(),
-            ..event.clone()
-        };
-        assert_ne!(dedup_key(&event), dedup_key(&other_type));
     }
 
     /// How SQLite runs the listing `query` asks for.

@@ -65,7 +65,8 @@ pub(crate) fn like_pattern(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::events::{EventQuery, NewEvent, insert_burst};
+    use crate::store::burst::insert_burst;
+    use crate::store::events::{EventQuery, NewEvent};
     use crate::store::{Store, new_store_with_one_feed};
 
     fn event(id: &str, data: &str) -> NewEvent {

@@ -14,6 +14,7 @@
 //! `std::sync::Mutex`: every call is short and synchronous, so the lock is never held across an `.await`
 //! (async callers go through `spawn_blocking`). WAL mode lets the writer thread and readers work at once.
 
+mod burst;
 mod checkpoint;
 mod counts;
 pub mod events;
@@ -178,7 +179,7 @@ pub(crate) fn store_test_burst(store: &Store, feed_id: i64, ids: impl IntoIterat
         })
         .collect();
     store
-        .with(|conn| events::insert_burst(conn, feed_id, 0, events, cursor).map(|stored| stored.unwrap()))
+        .with(|conn| burst::insert_burst(conn, feed_id, 0, events, cursor).map(|stored| stored.unwrap()))
         .unwrap();
 }
 

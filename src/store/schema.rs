@@ -171,7 +171,8 @@ fn migrate_up_to(conn: &mut Connection, target: u32) -> rusqlite::Result<u32> {
 mod tests {
     use super::*;
     use crate::quiet::Urgency;
-    use crate::store::events::{NewEvent, insert_burst};
+    use crate::store::burst::insert_burst;
+    use crate::store::events::NewEvent;
     use crate::store::query_rows;
 
     fn event(id: Option<&str>, data: &str) -> NewEvent {

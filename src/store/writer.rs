@@ -14,8 +14,9 @@ use std::thread::JoinHandle;
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
+use super::burst::insert_burst;
 use super::checkpoint::{Checkpointer, LOG_LIMIT_BYTES};
-use super::events::{NewEvent, NotifyMark, StoredEvent, insert_burst, mark_notified};
+use super::events::{NewEvent, NotifyMark, StoredEvent, mark_notified};
 use super::feeds::record_state;
 use super::fts::{INDEX_BATCH, index_some};
 use super::{StoreError, StoreResult, open_connection, schema};
