@@ -225,9 +225,12 @@ impl FeedConfig {
 /// The text or number at JSON `pointer` (`/id`, or `/payload#/id` inside JSON held in a string) in
 /// `data`, as an event's cursor.
 pub fn cursor_at(pointer: &str, data: &str) -> Option<String> {
-    let pointer = Pointer::parse(pointer).ok()?;
-    let subject = Subject::new("", "", data);
-    let text = pointer.text(&subject)?;
+    cursor_by(&Pointer::parse(pointer).ok()?, data)
+}
+
+/// The text or number `pointer` reaches in `data`, as an event's cursor (see [`cursor_at`]).
+pub fn cursor_by(pointer: &Pointer, data: &str) -> Option<String> {
+    let text = pointer.text_in(data)?;
     (!text.is_empty()).then(|| text.into_owned())
 }
 

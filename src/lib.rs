@@ -33,6 +33,7 @@ pub mod error;
 pub mod exec;
 pub mod feed;
 pub mod html;
+mod json_pointer;
 pub mod limits;
 pub mod logging;
 pub mod notify;

@@ -8,8 +8,9 @@
 
 use std::time::Duration;
 
-use crate::feed::{FeedConfig, FeedKind, cursor_at};
+use crate::feed::{FeedConfig, FeedKind, cursor_by};
 use crate::sse::connection::{Limits, SseConnection};
+use crate::template::Pointer;
 use crate::websocket::WsConnection;
 
 pub use crate::sse::parser::{Dispatch, Event};
@@ -49,7 +50,7 @@ impl Failure {
 pub struct Connection {
     kind: Kind,
     /// Where each event's cursor comes from when the feed names a JSON pointer (`--cursor-pointer /id`).
-    cursor_pointer: Option<String>,
+    cursor_pointer: Option<Pointer>,
 }
 
 /// Boxed: the two connections differ a lot in size, and there is one per feed.
@@ -72,7 +73,11 @@ impl Connection {
         };
         Ok(Connection {
             kind,
-            cursor_pointer: config.cursor_pointer.clone(),
+            // Checked when the feed was added: a pointer that does not parse is no pointer.
+            cursor_pointer: config
+                .cursor_pointer
+                .as_deref()
+                .and_then(|text| Pointer::parse(text).ok()),
         })
     }
 
@@ -86,7 +91,7 @@ impl Connection {
         if let (Some(pointer), Some(items)) = (&self.cursor_pointer, items.as_mut()) {
             for item in items.iter_mut() {
                 if let Dispatch::Event(event) = item
-                    && let Some(cursor) = cursor_at(pointer, &event.data)
+                    && let Some(cursor) = cursor_by(pointer, &event.data)
                 {
                     event.id = cursor;
                     event.id_in_block = true;

@@ -37,6 +37,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::json_pointer;
+
 /// The event a template renders or a rule tests.
 #[derive(Debug)]
 pub struct Subject<'a> {
@@ -77,6 +79,8 @@ pub struct Pointer {
     text: String,
     /// One RFC 6901 pointer per step: the first is non-empty, later ones may be empty.
     steps: Vec<String>,
+    /// Each step's reference tokens, unescaped (`/a~1b/c` is `["a/b", "c"]`).
+    tokens: Vec<Vec<String>>,
 }
 
 impl Pointer {
@@ -101,11 +105,20 @@ impl Pointer {
     }
 
     /// The text of the value the pointer reaches (see [`value_text`]); `None` when it reaches nothing.
+    /// [`Pointer::text_in`] reads the same from the data alone, without parsing all of it.
     pub fn text<'s>(&self, subject: &'s Subject<'_>) -> Option<Cow<'s, str>> {
         Some(match self.resolve(subject)? {
             Cow::Borrowed(value) => value_text(value),
             Cow::Owned(value) => Cow::Owned(value_text(&value).into_owned()),
         })
+    }
+}
+
+impl Pointer {
+    /// The text of the value the pointer reaches in the JSON text `data`, as [`Pointer::text`] reads it, but
+    /// entering only what lies on the pointer's path (see [`crate::json_pointer`]).
+    pub fn text_in<'d>(&self, data: &'d str) -> Option<Cow<'d, str>> {
+        json_pointer::find_through(data, &self.tokens).map(json_pointer::Found::into_text)
     }
 }
 
@@ -155,9 +168,14 @@ pub(crate) fn parse_pointer(text: &str, base: usize) -> Result<Pointer, (usize, 
         steps.push(step.to_string());
         start += step.len() + 1;
     }
+    let tokens = steps
+        .iter()
+        .map(|step| json_pointer::tokens(step).expect("every step is empty or starts with `/`"))
+        .collect();
     Ok(Pointer {
         text: text.to_string(),
         steps,
+        tokens,
     })
 }
 
