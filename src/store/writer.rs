@@ -242,10 +242,16 @@ fn write_transaction(
         // their saved cursors, and the newer Tidings resumes them.
         let found: u32 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
         if found > schema::CURRENT_VERSION {
-            refuse(ops, path, found, &mut answers, &mut states);
+            let too_new = || StoreError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known: schema::CURRENT_VERSION,
+            };
+            answer_unwritten(ops, too_new, &mut answers, &mut states);
             return Ok(());
         }
-        for op in ops {
+        let mut ops = ops;
+        while let Some(op) = ops.next() {
             match op {
                 WriteOp::Burst {
                     feed_id,
@@ -261,7 +267,20 @@ fn write_transaction(
                             pending.push((done, stored));
                         }
                         Ok(Err(refused)) => answers.push((done, Err(refused))),
-                        Err(e) => answers.push((done, Err(StoreError::from_sqlite(path, e)))),
+                        Err(e) => {
+                            let error = StoreError::from_sqlite(path, e);
+                            // A full disk, an I/O error or no memory in the middle of an insert makes SQLite
+                            // roll the whole transaction back: the bursts before this one are gone too, and
+                            // what follows must not be written, and committed, outside it.
+                            if savepoint.is_autocommit() {
+                                tracing::warn!("could not save events: {error}");
+                                let lost = pending.drain(..).map(|(done, _)| done).chain([done]);
+                                answers.extend(lost.map(|done| (done, Err(clone_error(&error, path)))));
+                                answer_unwritten(&mut ops, || clone_error(&error, path), &mut answers, &mut states);
+                                return Ok(());
+                            }
+                            answers.push((done, Err(error)));
+                        }
                     }
                 }
                 WriteOp::State { feed_id, state, done } => {
@@ -299,22 +318,16 @@ fn write_transaction(
     answers
 }
 
-/// Answer every burst in `ops` with [`StoreError::TooNew`], writing none of them.
-fn refuse(
+/// Answer every burst in `ops` with `error()`, writing none of them.
+fn answer_unwritten(
     ops: impl Iterator<Item = WriteOp>,
-    path: &Path,
-    found: u32,
+    error: impl Fn() -> StoreError,
     answers: &mut Vec<(oneshot::Sender<BurstResult>, BurstResult)>,
     states: &mut Vec<oneshot::Sender<()>>,
 ) {
-    let too_new = || StoreError::TooNew {
-        path: path.to_path_buf(),
-        found,
-        known: schema::CURRENT_VERSION,
-    };
     for op in ops {
         match op {
-            WriteOp::Burst { done, .. } => answers.push((done, Err(too_new()))),
+            WriteOp::Burst { done, .. } => answers.push((done, Err(error()))),
             WriteOp::State { done, .. } => states.push(done),
             WriteOp::MarkNotified { .. } => {}
         }
@@ -430,6 +443,51 @@ mod tests {
         assert_eq!(stored(&store), 5000);
         drop(writer);
         thread.join();
+    }
+
+    #[test]
+    fn when_a_full_disk_undoes_a_transaction_every_burst_in_it_is_told_and_none_is_kept() {
+        let (_dir, store, feed) = new_store_with_one_feed();
+        let mut conn = open_connection(store.path()).unwrap();
+        conn.pragma_update(None, "foreign_keys", false).unwrap();
+        // Room for the small bursts, not for the large one: SQLite answers SQLITE_FULL as a full disk would.
+        let pages: i64 = conn.query_row("PRAGMA page_count", [], |row| row.get(0)).unwrap();
+        conn.pragma_update(None, "max_page_count", pages + 40).unwrap();
+        let mut answers = Vec::new();
+        let mut ops = Vec::new();
+        for (first, count) in [(0, 3), (100, 400), (1000, 3)] {
+            let (done, answer) = oneshot::channel();
+            ops.push(WriteOp::Burst {
+                feed_id: feed.id,
+                connected_ms: 0,
+                events: events(first, count),
+                cursor: Some((first + count - 1).to_string()),
+                done,
+            });
+            answers.push((first, count, answer));
+        }
+        for (done, result) in write_transaction(&mut conn, store.path(), ops.into_iter()) {
+            let _ = done.send(result);
+        }
+
+        for (first, count, mut answer) in answers {
+            let kept: i64 = store
+                .with(|conn| {
+                    conn.query_row(
+                        "SELECT count(*) FROM events WHERE CAST(event_id AS INTEGER) BETWEEN ?1 AND ?2",
+                        [first as i64, (first + count - 1) as i64],
+                        |row| row.get(0),
+                    )
+                })
+                .unwrap();
+            match answer.try_recv().expect("every burst is answered") {
+                Ok(stored) => assert_eq!(kept, stored.len() as i64, "burst {first} is stored as answered"),
+                Err(error) => {
+                    assert_eq!(kept, 0, "burst {first} was answered with an error but is stored");
+                    assert!(matches!(error, StoreError::DiskFull { .. }), "burst {first}: {error}");
+                }
+            }
+        }
     }
 
     #[tokio::test]
