@@ -7,8 +7,9 @@
 //!
 //! It finds what `serde_json::Value::pointer` finds: `~1` and `~0` are `/` and `~`, an array index is a
 //! plain decimal without leading zeros, and a repeated key's last value wins. It is more lenient in the values
-//! it skips: a number out of range or a lone surrogate escape elsewhere in the payload does not hide the value
-//! at the pointer, where a full parse rejected the whole payload.
+//! it skips: a number out of range, a lone surrogate escape or nesting deeper than serde_json's 128 levels
+//! elsewhere in the payload does not hide the value at the pointer, where a full parse rejected the whole
+//! payload.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -98,8 +98,8 @@ const MIGRATIONS: &[&str] = &[
         VALUES ('delete', old.seq, old.title, old.body, old.data);
     END;
     "#,
-    // 5: an event keyed by its id is kept unique by the index itself (the writer inserts with ON CONFLICT
-    // DO NOTHING instead of looking each key up first); events keyed by a hash keep their time-window index.
+    // 5: an event keyed by its id is kept unique by the index itself (the writer inserts with OR IGNORE,
+    // store::burst, instead of looking each key up first); events keyed by a hash keep their time-window index.
     // Keyed keys ('id:…') sort above 'i', hashed ones ('h:…') below. Should a database ever hold the same id
     // twice, the later copies are kept under a key no event can repeat, so the unique index can be built.
     r#"
