@@ -27,7 +27,8 @@ pub async fn mark_all_read(engine: State<'_, Engine>, feed: Option<String>) -> R
     Ok(engine.mark_all_read(feed).await?)
 }
 
-/// The event a clicked notification asked this window to show while it was still opening, taken once.
+/// The event a clicked notification asked this window to show before its UI listened, taken once; from then
+/// on clicks come as `focus-event`.
 #[tauri::command]
 pub fn take_pending_focus(pending: State<'_, PendingFocus>) -> Option<i64> {
     pending.take()
