@@ -188,8 +188,13 @@ impl App {
             Ok(Err(e)) => eprintln!("cannot take a screenshot: {e}"),
             Err(_) => eprintln!("no screenshot `{screenshot}`: WebKit gave none within {patience:?}"),
         }
+        // `tidings-tray` first: the window standing by then takes over the feeds, the page shows it, and
+        // WebKitWebDriver, which answers once the page next changes, ends the session at once (the other way
+        // round, on a quiet page, closing waited about 85 s).
+        stop_background(self.data.path()).await;
         let _ = self.client.close().await;
         self.driver.stop().await;
+        // The window, should it outlive its session, lets go of the data directory too.
         stop_background(self.data.path()).await;
         if let Err(failure) = result {
             panic!("{failure}");
@@ -491,8 +496,8 @@ impl Driver {
     }
 }
 
-/// Stop the `tidings-tray` the window started (it outlives the window, as it does for a user), and wait until
-/// it has let go of the data directory.
+/// Stop the process following the feeds of `data_dir` (the `tidings-tray` the window started, which outlives
+/// the window as it does for a user, or the window that took over from it), and wait until it has let go.
 async fn stop_background(data_dir: &Path) {
     let Ok(engine) = tidings::Engine::open(data_dir) else {
         return;
