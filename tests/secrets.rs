@@ -339,3 +339,42 @@ async fn a_feed_saved_in_plain_text_moves_into_the_keyring_when_edited() {
     );
     follower.kill().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_in_the_url_is_kept_in_the_keyring_and_sent_when_connecting() {
+    let bus = KeyringBus::with_keyring();
+    let dir = tempfile::tempdir().unwrap();
+    // Gotify's stream takes its client token in the query.
+    let server = Server::start(|mut conn: Conn| async move {
+        if conn.request.path == format!("/stream?token={TOKEN}") {
+            conn.sse().await;
+            conn.send("id: 1\ndata: hello\n\n").await;
+            conn.hold().await;
+        } else {
+            conn.respond(401, &[], "who are you?").await;
+        }
+    })
+    .await;
+    let url = format!("{}?token={TOKEN}", server.url("/stream"));
+    let (code, _, stderr) = cli(&bus, dir.path(), &["feed", "add", &url, "--name", "gotify"]).await;
+    assert_eq!(code, 0, "{stderr}");
+
+    let items = bus.items();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0].0, "Tidings: the token parameter of the URL of feed `gotify`");
+    assert!(!holds(&data_bytes(dir.path()), TOKEN), "the token is in the database");
+    let listed = the_feed(&bus, dir.path()).await;
+    assert!(
+        listed["url"].as_str().unwrap_or("").contains("token=keyring:"),
+        "{listed}"
+    );
+
+    let mut follower = run(&bus, dir.path());
+    wait_state(&bus, dir.path(), "live").await;
+    let requests = server.requests();
+    assert!(
+        requests.iter().all(|r| r.path == format!("/stream?token={TOKEN}")),
+        "{requests:?}"
+    );
+    follower.kill().await.unwrap();
+}

@@ -2,13 +2,16 @@
 //!
 //! Secrets are: the value of a credential header — its name says so (Authorization, Proxy-Authorization,
 //! Cookie, X-Gotify-Key: anything naming auth, token, key, secret, password, session or cookie) or the user
-//! marked it with `--secret-header` — and, in a JSON message sent after connecting, a string field whose name
-//! says so (Home Assistant's `access_token`).
+//! marked it with `--secret-header` —, a parameter of the URL's query whose name says so (Gotify's
+//! `?token=`, ntfy's `?auth=`, Mastodon's `?access_token=`), and, in a JSON message sent after connecting, a
+//! string field whose name says so (Home Assistant's `access_token`). A query value is kept as written in the
+//! URL (percent-escapes and all), so the URL the feed connects with is the one the user gave.
 //!
 //! [`seal`] runs when a feed is saved: each secret typed in plain text goes into the keyring and its
 //! reference takes its place (with `--plaintext-secrets`, it stays as typed). [`resolve`] runs when a feed
 //! connects and gives the engine a configuration with the real values, in memory only.
 
+use reqwest::Url;
 use serde_json::Value;
 
 use super::{Keyring, KeyringError, reference_id, split_reference};
@@ -23,6 +26,8 @@ pub enum Slot {
     Header { name: String },
     /// A field of a JSON message sent after connecting (`step` counts from 0).
     Message { step: usize, field: String },
+    /// A parameter of the URL's query.
+    Query { name: String },
 }
 
 impl Slot {
@@ -31,6 +36,7 @@ impl Slot {
         match self {
             Slot::Header { name } => format!("the {name} header"),
             Slot::Message { step, field } => format!("the {field} field of message {}", step + 1),
+            Slot::Query { name } => format!("the {name} parameter of the URL"),
         }
     }
 
@@ -48,6 +54,7 @@ impl Slot {
                 format!("tidings feed edit {feed:?} -H '{name}: …'{keep}")
             }
             Slot::Message { .. } => format!("tidings feed edit {feed:?} --token TOKEN"),
+            Slot::Query { name } => format!("tidings feed edit {feed:?} --url '…?{name}=…'"),
         }
     }
 }
@@ -102,6 +109,12 @@ pub fn secret_values(config: &FeedConfig) -> Vec<(Slot, String)> {
             None
         });
     }
+    let mut url = config.url.clone();
+    rewrite_query(&mut url, &mut |name, value| {
+        let slot = Slot::Query { name: name.to_string() };
+        values.push((slot, value.to_string()));
+        None
+    });
     values
 }
 
@@ -210,6 +223,13 @@ pub fn seal(
             message.text = text;
         }
     }
+    rewrite_query(&mut config.url, &mut |name, value| {
+        if reference_id(value).is_some() || value.is_empty() || is_placeholder(value) {
+            return None;
+        }
+        let slot = Slot::Query { name: name.to_string() };
+        save(slot, value, &mut saved)
+    });
     if let Some(why) = failure {
         for reference in &saved {
             let _ = keyring.delete(reference);
@@ -310,7 +330,60 @@ pub fn resolve(config: &FeedConfig, keyring: &Keyring) -> Result<FeedConfig, Str
             message.text = text;
         }
     }
-    Ok(resolved)
+    let mut failure = None;
+    rewrite_query(&mut resolved.url, &mut |name, value| {
+        if failure.is_some() {
+            return None;
+        }
+        reference_id(value)?;
+        match keyring.read(value) {
+            Ok(secret) => Some(secret),
+            Err(e) => {
+                failure = Some(explain(Slot::Query { name: name.to_string() }, e));
+                None
+            }
+        }
+    });
+    match failure {
+        Some(why) => Err(why),
+        None => Ok(resolved),
+    }
+}
+
+/// Call `change` on each secret parameter of `url`'s query (its name decoded, its value as written); where it
+/// returns a new value (as written), the parameter gets it. The rest of the query stays as written.
+fn rewrite_query(url: &mut Url, change: &mut dyn FnMut(&str, &str) -> Option<String>) {
+    let Some(query) = url.query() else {
+        return;
+    };
+    let mut changed = false;
+    let pairs: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let decoded: String = url::form_urlencoded::parse(name.as_bytes())
+                .map(|(part, _)| part.into_owned())
+                .collect();
+            if !is_secret_field(&decoded) {
+                return pair.to_string();
+            }
+            match change(&decoded, value) {
+                Some(new) => {
+                    changed = true;
+                    format!("{name}={new}")
+                }
+                None => pair.to_string(),
+            }
+        })
+        .collect();
+    if changed {
+        url.set_query(Some(&pairs.join("&")));
+    }
+}
+
+/// Whether a query value as written is the placeholder an export leaves.
+fn is_placeholder(value: &str) -> bool {
+    value == SECRET || value.eq_ignore_ascii_case("%3Csecret%3E")
 }
 
 /// Call `change` on each secret string field of the JSON message `text` (field name, value); where it returns
@@ -403,6 +476,29 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn a_token_in_the_query_is_a_secret_kept_as_written() {
+        let config = FeedSpec {
+            url: "wss://gotify.local/stream?after={{cursor}}&token=Ab%2Bc%3D%3D&client=7".into(),
+            ..FeedSpec::default()
+        }
+        .validate()
+        .unwrap();
+        let slot = Slot::Query { name: "token".into() };
+        assert_eq!(secret_values(&config), [(slot.clone(), "Ab%2Bc%3D%3D".to_string())]);
+        assert_eq!(slot.describe(), "the token parameter of the URL");
+
+        // Only the secret's value changes; the rest of the URL stays as written, placeholder included.
+        let mut url = config.url.clone();
+        rewrite_query(&mut url, &mut |name, value| {
+            assert_eq!((name, value), ("token", "Ab%2Bc%3D%3D"));
+            Some("keyring:x".into())
+        });
+        assert_eq!(url.query(), Some("after={{cursor}}&token=keyring:x&client=7"));
+        rewrite_query(&mut url, &mut |_, _| Some("Ab%2Bc%3D%3D".into()));
+        assert_eq!(url, config.url);
     }
 
     #[test]
