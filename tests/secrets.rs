@@ -378,3 +378,31 @@ async fn a_token_in_the_url_is_kept_in_the_keyring_and_sent_when_connecting() {
     );
     follower.kill().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_locked_keyring_fails_the_feed_with_what_to_do_instead_of_hanging() {
+    let bus = KeyringBus::with_keyring();
+    let dir = tempfile::tempdir().unwrap();
+    let server = guarded_server().await;
+    let args = add_guarded(&server.url("/events"), &[]);
+    let (code, _, stderr) = cli(&bus, dir.path(), &args).await;
+    assert_eq!(code, 0, "{stderr}");
+    // The screen locked, or the keyring timed out, before Tidings started.
+    bus.lock();
+
+    let mut follower = run(&bus, dir.path());
+    let feed = wait_state(&bus, dir.path(), "failed").await;
+    let reason = feed["state"]["reason"].as_str().unwrap_or_default().to_string();
+    assert!(reason.contains("cannot read the Authorization header"), "{reason}");
+    assert!(reason.contains("unlock the keyring"), "{reason}");
+    assert!(reason.contains("tidings feed resume \"guarded\""), "{reason}");
+    assert!(server.requests().is_empty(), "no attempt without the token");
+
+    // Unlocked, the feed resumes when told to, as the message says.
+    bus.unlock();
+    assert_eq!(bus.items().len(), 1, "unlocked");
+    let (code, _, stderr) = cli(&bus, dir.path(), &["feed", "resume", "guarded"]).await;
+    assert_eq!(code, 0, "{stderr}");
+    wait_state(&bus, dir.path(), "live").await;
+    follower.kill().await.unwrap();
+}

@@ -189,6 +189,72 @@ impl KeyringBus {
         items
     }
 
+    /// Lock the keyring, as a screen lock or an idle timeout would: its items stay, but no secret can be read
+    /// until it is unlocked.
+    pub fn lock(&self) {
+        let connection = self.connect();
+        let reply = zbus::block_on(connection.call_method(
+            Some(SECRETS_NAME),
+            SECRETS_PATH,
+            Some("org.freedesktop.Secret.Service"),
+            "ReadAlias",
+            &("default",),
+        ))
+        .expect("KeyringBus: ReadAlias failed");
+        let default: OwnedObjectPath = reply.body().deserialize().expect("KeyringBus: no default collection");
+        let reply = zbus::block_on(connection.call_method(
+            Some(SECRETS_NAME),
+            SECRETS_PATH,
+            Some("org.freedesktop.Secret.Service"),
+            "Lock",
+            &(vec![default.clone()],),
+        ))
+        .expect("KeyringBus: Lock failed");
+        let (locked, _prompt): (Vec<OwnedObjectPath>, OwnedObjectPath) =
+            reply.body().deserialize().expect("KeyringBus: Lock answered oddly");
+        assert_eq!(
+            locked,
+            [default],
+            "KeyringBus: the keyring did not lock without a prompt"
+        );
+    }
+
+    /// Unlock the keyring again with its password, as the user would at the prompt (through GNOME Keyring's
+    /// own interface for that, since a prompt needs a desktop).
+    pub fn unlock(&self) {
+        let connection = self.connect();
+        let reply = zbus::block_on(connection.call_method(
+            Some(SECRETS_NAME),
+            SECRETS_PATH,
+            Some("org.freedesktop.Secret.Service"),
+            "OpenSession",
+            &("plain", zbus::Variant::from("")),
+        ))
+        .expect("KeyringBus: OpenSession failed");
+        let (_, session): (OwnedVariant, OwnedObjectPath) = reply
+            .body()
+            .deserialize()
+            .expect("KeyringBus: OpenSession answered oddly");
+        let reply = zbus::block_on(connection.call_method(
+            Some(SECRETS_NAME),
+            SECRETS_PATH,
+            Some("org.freedesktop.Secret.Service"),
+            "ReadAlias",
+            &("default",),
+        ))
+        .expect("KeyringBus: ReadAlias failed");
+        let default: OwnedObjectPath = reply.body().deserialize().expect("KeyringBus: no default collection");
+        let master = (session, Vec::<u8>::new(), b"test-password".to_vec(), "text/plain");
+        zbus::block_on(connection.call_method(
+            Some(SECRETS_NAME),
+            SECRETS_PATH,
+            Some("org.gnome.keyring.InternalUnsupportedGuiltRiddenInterface"),
+            "UnlockWithMasterPassword",
+            &(default, master),
+        ))
+        .expect("KeyringBus: UnlockWithMasterPassword failed");
+    }
+
     /// Delete every item Tidings made, behind its back (a keyring that was reset).
     pub fn delete_items(&self) {
         let connection = self.connect();
