@@ -275,22 +275,7 @@ fn urgency_text(urgency: Urgency) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Store, new_store_with_one_feed, store_test_burst};
-
-    fn event(id: Option<&str>, data: &str) -> NewEvent {
-        NewEvent {
-            event_id: id.map(str::to_string),
-            id_in_block: id.is_some(),
-            event_type: "message".into(),
-            data: data.into(),
-            title: String::new(),
-            body: String::new(),
-            link: None,
-            urgency: Urgency::Normal,
-            received_ms: 1,
-            notify: false,
-        }
-    }
+    use crate::store::{Store, new_store_with_one_feed, store_test_burst, test_event as event};
 
     /// Store `events` as one burst; returns (seq, data) of what it says it stored.
     fn store_burst(store: &Store, feed_id: i64, events: Vec<NewEvent>) -> Vec<(i64, String)> {

@@ -67,20 +67,13 @@ mod tests {
     use super::*;
     use crate::store::burst::insert_burst;
     use crate::store::events::{EventQuery, NewEvent};
-    use crate::store::{Store, new_store_with_one_feed};
+    use crate::store::{Store, new_store_with_one_feed, test_event};
 
     fn event(id: &str, data: &str) -> NewEvent {
         NewEvent {
-            event_id: Some(id.into()),
-            id_in_block: true,
-            event_type: "message".into(),
-            data: data.into(),
             title: format!("event {id}"),
             body: data.into(),
-            link: None,
-            urgency: Default::default(),
-            received_ms: 1,
-            notify: false,
+            ..test_event(Some(id), data)
         }
     }
 

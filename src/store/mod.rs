@@ -159,24 +159,31 @@ pub(crate) fn new_store_with_one_feed() -> (tempfile::TempDir, Store, feeds::Fee
     (dir, store, feed)
 }
 
+/// A `message` event with `data`, keyed by `id` when it has one, received at 1 ms, owing no notification. For
+/// tests of what is stored.
+#[cfg(test)]
+pub(crate) fn test_event(id: Option<&str>, data: &str) -> events::NewEvent {
+    events::NewEvent {
+        event_id: id.map(str::to_string),
+        id_in_block: id.is_some(),
+        event_type: "message".into(),
+        data: data.into(),
+        title: String::new(),
+        body: String::new(),
+        link: None,
+        urgency: crate::quiet::Urgency::Normal,
+        received_ms: 1,
+        notify: false,
+    }
+}
+
 /// Store one burst of feed `feed_id`: events with the ids `ids` and data `event <id>`, moving the feed's cursor to
 /// `cursor`. For tests of what is stored.
 #[cfg(test)]
 pub(crate) fn store_test_burst(store: &Store, feed_id: i64, ids: impl IntoIterator<Item = u32>, cursor: Option<&str>) {
     let events = ids
         .into_iter()
-        .map(|id| events::NewEvent {
-            event_id: Some(id.to_string()),
-            id_in_block: true,
-            event_type: "message".into(),
-            data: format!("event {id}"),
-            title: String::new(),
-            body: String::new(),
-            link: None,
-            urgency: crate::quiet::Urgency::Normal,
-            received_ms: 1,
-            notify: false,
-        })
+        .map(|id| test_event(Some(&id.to_string()), &format!("event {id}")))
         .collect();
     store
         .with(|conn| burst::insert_burst(conn, feed_id, 0, events, cursor).map(|stored| stored.unwrap()))

@@ -170,23 +170,14 @@ fn migrate_up_to(conn: &mut Connection, target: u32) -> rusqlite::Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quiet::Urgency;
     use crate::store::burst::insert_burst;
     use crate::store::events::NewEvent;
-    use crate::store::query_rows;
+    use crate::store::{query_rows, test_event};
 
     fn event(id: Option<&str>, data: &str) -> NewEvent {
         NewEvent {
-            event_id: id.map(String::from),
-            id_in_block: id.is_some(),
-            event_type: "message".into(),
-            data: data.into(),
-            title: String::new(),
-            body: String::new(),
-            link: None,
-            urgency: Urgency::Normal,
             received_ms: 1_000,
-            notify: false,
+            ..test_event(id, data)
         }
     }
 
