@@ -65,6 +65,18 @@ async fn guarded_server() -> Server {
     .await
 }
 
+/// A bus with a keyring, a data directory, and the guarded server with the feed `guarded` saved for it
+/// (`feed add` with the Authorization header, then `extra`).
+async fn guarded_feed_saved(extra: &[&str]) -> (KeyringBus, tempfile::TempDir, Server) {
+    let bus = KeyringBus::with_keyring();
+    let dir = tempfile::tempdir().unwrap();
+    let server = guarded_server().await;
+    let args = add_guarded(&server.url("/events"), extra);
+    let (code, _, stderr) = cli(&bus, dir.path(), &args).await;
+    assert_eq!(code, 0, "{stderr}");
+    (bus, dir, server)
+}
+
 /// Every byte the data directory holds (database, WAL, lock), to look for a secret in.
 fn data_bytes(dir: &Path) -> Vec<u8> {
     let mut all = Vec::new();
@@ -103,14 +115,15 @@ async fn wait_state(bus: &KeyringBus, dir: &Path, kind: &str) -> Value {
     }
 }
 
+/// Wait until the (only) feed has failed; returns why.
+async fn wait_failure(bus: &KeyringBus, dir: &Path) -> String {
+    let feed = wait_state(bus, dir, "failed").await;
+    feed["state"]["reason"].as_str().unwrap_or_default().to_string()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_lives_in_the_keyring_and_the_feed_connects_with_it() {
-    let bus = KeyringBus::with_keyring();
-    let dir = tempfile::tempdir().unwrap();
-    let server = guarded_server().await;
-    let args = add_guarded(&server.url("/events"), &["-H", "X-Trace: 7"]);
-    let (code, _, stderr) = cli(&bus, dir.path(), &args).await;
-    assert_eq!(code, 0, "{stderr}");
+    let (bus, dir, server) = guarded_feed_saved(&["-H", "X-Trace: 7"]).await;
 
     let items = bus.items();
     assert_eq!(items.len(), 1, "{items:?}");
@@ -253,17 +266,11 @@ async fn without_a_keyring_the_user_chooses_plaintext_or_a_secret_service() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_keyring_item_gone_missing_fails_the_feed_with_what_to_enter() {
-    let bus = KeyringBus::with_keyring();
-    let dir = tempfile::tempdir().unwrap();
-    let server = guarded_server().await;
-    let args = add_guarded(&server.url("/events"), &[]);
-    let (code, _, stderr) = cli(&bus, dir.path(), &args).await;
-    assert_eq!(code, 0, "{stderr}");
+    let (bus, dir, server) = guarded_feed_saved(&[]).await;
     bus.delete_items();
 
     let mut follower = run(&bus, dir.path());
-    let feed = wait_state(&bus, dir.path(), "failed").await;
-    let reason = feed["state"]["reason"].as_str().unwrap_or_default().to_string();
+    let reason = wait_failure(&bus, dir.path()).await;
     assert!(reason.contains("no longer holds the Authorization header"), "{reason}");
     assert!(
         reason.contains("tidings feed edit \"guarded\" -H 'Authorization: …'"),
@@ -310,12 +317,7 @@ async fn a_home_assistant_token_in_its_auth_message_is_kept_in_the_keyring() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_feed_saved_in_plain_text_moves_into_the_keyring_when_edited() {
-    let bus = KeyringBus::with_keyring();
-    let dir = tempfile::tempdir().unwrap();
-    let server = guarded_server().await;
-    let args = add_guarded(&server.url("/events"), &["--plaintext-secrets"]);
-    let (code, _, stderr) = cli(&bus, dir.path(), &args).await;
-    assert_eq!(code, 0, "{stderr}");
+    let (bus, dir, server) = guarded_feed_saved(&["--plaintext-secrets"]).await;
     assert!(bus.items().is_empty());
 
     let (code, _, stderr) = cli(&bus, dir.path(), &["feed", "edit", "guarded"]).await;
@@ -381,18 +383,12 @@ async fn a_token_in_the_url_is_kept_in_the_keyring_and_sent_when_connecting() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_keyring_fails_the_feed_with_what_to_do_instead_of_hanging() {
-    let bus = KeyringBus::with_keyring();
-    let dir = tempfile::tempdir().unwrap();
-    let server = guarded_server().await;
-    let args = add_guarded(&server.url("/events"), &[]);
-    let (code, _, stderr) = cli(&bus, dir.path(), &args).await;
-    assert_eq!(code, 0, "{stderr}");
+    let (bus, dir, server) = guarded_feed_saved(&[]).await;
     // The screen locked, or the keyring timed out, before Tidings started.
     bus.lock();
 
     let mut follower = run(&bus, dir.path());
-    let feed = wait_state(&bus, dir.path(), "failed").await;
-    let reason = feed["state"]["reason"].as_str().unwrap_or_default().to_string();
+    let reason = wait_failure(&bus, dir.path()).await;
     assert!(reason.contains("cannot read the Authorization header"), "{reason}");
     assert!(reason.contains("unlock the keyring"), "{reason}");
     assert!(reason.contains("tidings feed resume \"guarded\""), "{reason}");

@@ -116,17 +116,7 @@ impl KeyringBus {
         self.keyring = Some(daemon);
         let connection = self.connect();
         loop {
-            let ready = zbus::block_on(connection.call_method(
-                Some(SECRETS_NAME),
-                SECRETS_PATH,
-                Some("org.freedesktop.Secret.Service"),
-                "ReadAlias",
-                &("default",),
-            ))
-            .ok()
-            .and_then(|reply| reply.body().deserialize::<OwnedObjectPath>().ok())
-            .is_some_and(|path| path.as_str() != "/");
-            if ready {
+            if default_collection(&connection).is_some() {
                 return;
             }
             if let Some(Ok(Some(status))) = self.keyring.as_mut().map(Child::try_wait) {
@@ -193,15 +183,7 @@ impl KeyringBus {
     /// until it is unlocked.
     pub fn lock(&self) {
         let connection = self.connect();
-        let reply = zbus::block_on(connection.call_method(
-            Some(SECRETS_NAME),
-            SECRETS_PATH,
-            Some("org.freedesktop.Secret.Service"),
-            "ReadAlias",
-            &("default",),
-        ))
-        .expect("KeyringBus: ReadAlias failed");
-        let default: OwnedObjectPath = reply.body().deserialize().expect("KeyringBus: no default collection");
+        let default = default_collection(&connection).expect("KeyringBus: no default collection");
         let reply = zbus::block_on(connection.call_method(
             Some(SECRETS_NAME),
             SECRETS_PATH,
@@ -235,15 +217,7 @@ impl KeyringBus {
             .body()
             .deserialize()
             .expect("KeyringBus: OpenSession answered oddly");
-        let reply = zbus::block_on(connection.call_method(
-            Some(SECRETS_NAME),
-            SECRETS_PATH,
-            Some("org.freedesktop.Secret.Service"),
-            "ReadAlias",
-            &("default",),
-        ))
-        .expect("KeyringBus: ReadAlias failed");
-        let default: OwnedObjectPath = reply.body().deserialize().expect("KeyringBus: no default collection");
+        let default = default_collection(&connection).expect("KeyringBus: no default collection");
         let master = (session, Vec::<u8>::new(), b"test-password".to_vec(), "text/plain");
         zbus::block_on(connection.call_method(
             Some(SECRETS_NAME),
@@ -307,4 +281,18 @@ impl Drop for KeyringBus {
         }
         stop_daemon(&mut self.bus);
     }
+}
+
+/// The keyring's default collection (the login keyring), once the Secret Service has one.
+fn default_collection(connection: &zbus::Connection) -> Option<OwnedObjectPath> {
+    zbus::block_on(connection.call_method(
+        Some(SECRETS_NAME),
+        SECRETS_PATH,
+        Some("org.freedesktop.Secret.Service"),
+        "ReadAlias",
+        &("default",),
+    ))
+    .ok()
+    .and_then(|reply| reply.body().deserialize::<OwnedObjectPath>().ok())
+    .filter(|path| path.as_str() != "/")
 }
