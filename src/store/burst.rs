@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 
 use super::StoreError;
 use super::counts;
-use super::events::{NewEvent, StoredEvent, UNKEYED_REPLAY_WINDOW_MS};
+use super::events::{NewEvent, NotifyMark, StoredEvent, UNKEYED_REPLAY_WINDOW_MS};
 use super::runs;
 use crate::quiet::Urgency;
 
@@ -114,12 +114,12 @@ impl Burst<'_> {
         let last_seq = self.tx.last_insert_rowid();
         // A statement's rows take the seqs after the highest stored one, in order, and a dropped repeat
         // takes none: the kept ones hold the `inserted` seqs up to `last_seq`.
-        let mut kept = if inserted == self.keyed.len() {
+        let kept: Vec<Option<i64>> = if inserted == self.keyed.len() {
             (last_seq - inserted as i64 + 1..=last_seq).map(Some).collect()
         } else {
             self.seqs_of_kept(last_seq, inserted)?
         };
-        for (event, seq) in self.keyed.drain(..).zip(kept.drain(..)) {
+        for (event, seq) in self.keyed.drain(..).zip(kept) {
             if let Some(seq) = seq {
                 self.stored.push(stored_event(seq, self.feed_id, &self.feed, event));
             }
@@ -193,11 +193,7 @@ fn bind_row(
     key: &str,
 ) -> rusqlite::Result<()> {
     let event_id = event.event_id.as_deref().filter(|id| !id.is_empty());
-    let notify_state = if event.notify {
-        0
-    } else {
-        super::events::NotifyMark::Skipped as i64
-    };
+    let notify_state = if event.notify { 0 } else { NotifyMark::Skipped as i64 };
     insert.raw_bind_parameter(offset + 1, feed_id)?;
     insert.raw_bind_parameter(offset + 2, event_id)?;
     insert.raw_bind_parameter(offset + 3, key)?;
