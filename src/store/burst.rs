@@ -230,13 +230,26 @@ fn is_keyed(event: &NewEvent) -> bool {
 }
 
 /// The key that makes an event unique within its feed, written into `key` (reused across a burst).
+///
+/// An id written as a plain decimal number (`7`, `1000000`; not `007`) is keyed `in:` + its digit count in two
+/// digits + the digits, so such keys sort as the numbers do and a feed's growing ids are appended at the end
+/// of the unique index, where in text order `1000000` would go between `100000` and `100001` (bench part 3).
+/// Every other id is keyed `id:` + the id. The two forms never meet: `007` and `7` stay two events.
 fn dedup_key_into(event: &NewEvent, key: &mut String) {
     key.clear();
     match &event.event_id {
-        Some(id) if is_keyed(event) => {
-            key.push_str("id:");
-            key.push_str(id);
-        }
+        Some(id) if is_keyed(event) => match in_number_order(id) {
+            Some(width) => {
+                key.push_str("in:");
+                key.push(char::from(b'0' + width / 10));
+                key.push(char::from(b'0' + width % 10));
+                key.push_str(id);
+            }
+            None => {
+                key.push_str("id:");
+                key.push_str(id);
+            }
+        },
         _ => {
             let mut hash = Sha256::new();
             hash.update(event.event_type.as_bytes());
@@ -258,6 +271,15 @@ fn dedup_key(event: &NewEvent) -> String {
     let mut key = String::new();
     dedup_key_into(event, &mut key);
     key
+}
+
+/// The digit count of an id written as a plain decimal number of at most 99 digits, without leading zeros
+/// (what [`dedup_key_into`] keys in number order); None for any other id.
+fn in_number_order(id: &str) -> Option<u8> {
+    let plain = id.bytes().all(|byte| byte.is_ascii_digit()) && (id == "0" || !id.starts_with('0'));
+    u8::try_from(id.len())
+        .ok()
+        .filter(|&width| plain && (1..=99).contains(&width))
 }
 
 fn urgency_text(urgency: Urgency) -> &'static str {
@@ -308,7 +330,7 @@ mod tests {
             received_ms: 0,
             notify: true,
         };
-        assert_eq!(dedup_key(&event), "id:7");
+        assert_eq!(dedup_key(&event), "in:017");
         event.id_in_block = false;
         assert!(dedup_key(&event).starts_with("h:"));
         let other_type = NewEvent {
@@ -316,6 +338,20 @@ mod tests {
             ..event.clone()
         };
         assert_ne!(dedup_key(&event), dedup_key(&other_type));
+    }
+
+    #[test]
+    fn numeric_ids_key_in_number_order_and_never_meet_other_ids() {
+        let key = |id: &str| dedup_key(&event(Some(id), "x"));
+        let numbers = "0 7 9 10 99 100000 100001 1000000 18446744073709551616";
+        let keys: Vec<String> = numbers.split(' ').map(key).collect();
+        assert!(keys.is_sorted(), "{keys:?}");
+        assert!(keys.iter().all(|key| key.starts_with("in:")), "{keys:?}");
+        let others = "007 00 -1 1.5 1e3 +7 ７ in:017 _7".split(' ');
+        for other in others.chain([" 7", &"9".repeat(100)]) {
+            assert_eq!(key(other), format!("id:{other}"));
+        }
+        assert_ne!(key("007"), key("7"));
     }
 
     #[test]

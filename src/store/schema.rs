@@ -144,6 +144,14 @@ const MIGRATIONS: &[&str] = &[
     DROP INDEX events_by_feed;
     DROP INDEX events_unread;
     "#,
+    // 8: an id written as a plain decimal number is keyed in number order, 'in:' + its digit count in two digits
+    // + the digits (store::burst), so a feed's growing ids are appended to the end of `events_by_id` instead of
+    // landing all over it once they grow a digit. Other ids keep 'id:' + the id; both sort above 'i'.
+    r#"
+    UPDATE events SET dedup_key = 'in:' || printf('%02d', length(dedup_key) - 3) || substr(dedup_key, 4)
+    WHERE dedup_key GLOB 'id:[0-9]*' AND substr(dedup_key, 4) NOT GLOB '*[^0-9]*'
+      AND (dedup_key = 'id:0' OR dedup_key NOT GLOB 'id:0*') AND length(dedup_key) <= 3 + 99;
+    "#,
 ];
 
 /// The schema version this build writes.
@@ -256,6 +264,51 @@ mod tests {
             "SELECT count(*) FROM sqlite_master WHERE name IN ('events_by_feed', 'events_unread')",
         );
         assert_eq!(indexes, [some(&[0])], "the indexes they replace are gone");
+    }
+
+    #[test]
+    fn a_version_7_database_keeps_its_numeric_ids_unique_under_their_new_keys_after_migration_8() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_up_to(&mut conn, 7).unwrap();
+        let long = "9".repeat(100);
+        conn.execute_batch(&format!(
+            "INSERT INTO feeds(id, name, config, created_ms) VALUES (1, 'ci', '{{}}', 0);
+             INSERT INTO events(feed_id, event_id, dedup_key, type, data, title, body, received_ms)
+             VALUES (1, '7', 'id:7', 'message', 'seven', '', '', 100),
+                    (1, '100000', 'id:100000', 'message', 'a lakh', '', '', 100),
+                    (1, '0', 'id:0', 'message', 'zero', '', '', 100),
+                    (1, '007', 'id:007', 'message', 'bond', '', '', 100),
+                    (1, 'abc', 'id:abc', 'message', 'letters', '', '', 100),
+                    (1, '{long}', 'id:{long}', 'message', 'long', '', '', 100);"
+        ))
+        .unwrap();
+
+        assert_eq!(migrate(&mut conn).unwrap(), 7);
+
+        let keys: Vec<String> = conn
+            .prepare("SELECT dedup_key FROM events ORDER BY seq")
+            .unwrap()
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let expected = [
+            "in:017",
+            "in:06100000",
+            "in:010",
+            "id:007",
+            "id:abc",
+            &format!("id:{long}"),
+        ];
+        assert_eq!(keys, expected);
+        // Every stored id is still a repeat, however it is keyed now; new ids are stored.
+        for id in ["7", "100000", "0", "007", "abc", &long] {
+            assert_eq!(stored(&conn, vec![event(Some(id), "again")]), 0, "{id} came back");
+        }
+        assert_eq!(
+            stored(&conn, vec![event(Some("07"), "new"), event(Some("1000000"), "new")]),
+            2
+        );
     }
 
     #[test]
