@@ -105,17 +105,13 @@ impl Pointer {
     }
 
     /// The text of the value the pointer reaches (see [`value_text`]); `None` when it reaches nothing.
-    /// [`Pointer::text_in`] reads the same from the data alone, without parsing all of it (and more leniently
-    /// where the data is malformed away from the pointer's path).
     pub fn text<'s>(&self, subject: &'s Subject<'_>) -> Option<Cow<'s, str>> {
         Some(match self.resolve(subject)? {
             Cow::Borrowed(value) => value_text(value),
             Cow::Owned(value) => Cow::Owned(value_text(&value).into_owned()),
         })
     }
-}
 
-impl Pointer {
     /// The text of the value the pointer reaches in the JSON text `data`, as [`Pointer::text`] reads it, but
     /// entering only what lies on the pointer's path. It is more lenient where the data is malformed away
     /// from that path (see [`crate::json_pointer`]).

@@ -189,6 +189,15 @@ mod tests {
         }
     }
 
+    /// The first column of every row `sql` returns, as text.
+    fn texts(conn: &Connection, sql: &str) -> Vec<String> {
+        let mut stmt = conn.prepare(sql).unwrap();
+        stmt.query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+    }
+
     fn stored(conn: &Connection, events: Vec<NewEvent>) -> usize {
         insert_burst(conn, 1, 500, events, None).unwrap().unwrap().len()
     }
@@ -208,13 +217,7 @@ mod tests {
 
         assert_eq!(migrate(&mut conn).unwrap(), 4);
 
-        let data: Vec<String> = conn
-            .prepare("SELECT data FROM events ORDER BY seq")
-            .unwrap()
-            .query_map([], |row| row.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let data = texts(&conn, "SELECT data FROM events ORDER BY seq");
         assert_eq!(data, ["seven", "seven again", "no id"], "no event was lost");
         // The id already stored is a repeat; a new id is stored once, even when it comes twice in a burst.
         assert_eq!(stored(&conn, vec![event(Some("7"), "seven")]), 0);
@@ -285,13 +288,7 @@ mod tests {
 
         assert_eq!(migrate(&mut conn).unwrap(), 7);
 
-        let keys: Vec<String> = conn
-            .prepare("SELECT dedup_key FROM events ORDER BY seq")
-            .unwrap()
-            .query_map([], |row| row.get(0))
-            .unwrap()
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let keys = texts(&conn, "SELECT dedup_key FROM events ORDER BY seq");
         let expected = [
             "in:017",
             "in:06100000",
