@@ -1,7 +1,8 @@
 //! End to end into the store (issue 5, items 2 and 3): follow one feed the way `tidings run --no-notify`
 //! does — the engine API, a fresh data directory, its real SQLite file — and time how long it takes until the
 //! store holds `--events` events. Prints one line of `key=value` figures for `bench/part-2-sse-e2e` and
-//! `bench/part-3-ws-e2e`: events, seconds, events_per_s, peak_rss_kib (VmHWM of this process).
+//! `bench/part-3-ws-e2e`: events, seconds, events_per_s, peak_rss_kib (VmHWM of this process), and cpu_s: each
+//! thread's CPU seconds until the clock stopped (name:seconds, comma-separated; the feeds run on `bench_e2e`).
 //!
 //! The clock starts when following starts (so it includes connecting, parsing, the supervisor, presenting,
 //! dedup and every SQLite commit) and stops when a reader sees the last event committed.
@@ -38,6 +39,27 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds each thread of this process has used so far, by thread name (from /proc; Linux reports
+/// them in USER_HZ ticks, 100 a second). The feeds run on the main thread (`bench_e2e`).
+fn cpu_by_thread() -> Vec<(String, f64)> {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return Vec::new();
+    };
+    let mut threads: Vec<(String, f64)> = tasks
+        .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("stat")).ok())
+        .filter_map(|stat| {
+            let (head, rest) = stat.rsplit_once(") ")?;
+            let name = head.split_once(" (")?.1.to_owned();
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+            Some((name, ticks as f64 / 100.0))
+        })
+        .filter(|(_, seconds)| *seconds > 0.0)
+        .collect();
+    threads.sort_by(|a, b| b.1.total_cmp(&a.1));
+    threads
+}
+
 // The runtime `tidings run` has (src/main.rs): one thread for the feeds; the writer has its own.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -72,6 +94,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         stored = reader.query_row("SELECT coalesce(max(seq), 0) FROM events", [], |row| row.get(0))?;
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = cpu_by_thread();
     following.shutdown().await;
     let (count, last): (i64, i64) = reader.query_row("SELECT count(*), max(seq) FROM events", [], |row| {
         Ok((row.get(0)?, row.get(1)?))
@@ -82,10 +105,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             format!("{count} rows, {distinct} distinct ids, last seq {last}: events were lost or repeated").into(),
         );
     }
+    let cpu: Vec<String> = cpu
+        .iter()
+        .map(|(name, seconds)| format!("{name}:{seconds:.2}"))
+        .collect();
     println!(
-        "events={stored} seconds={seconds:.3} events_per_s={:.0} peak_rss_kib={}",
+        "events={stored} seconds={seconds:.3} events_per_s={:.0} peak_rss_kib={} cpu_s={}",
         stored as f64 / seconds,
-        peak_rss_kib()
+        peak_rss_kib(),
+        cpu.join(",")
     );
     Ok(())
 }
