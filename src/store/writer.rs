@@ -420,6 +420,40 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_log_a_flood_left_large_is_cut_back_once_it_starts_over() {
+        let limit = 16 * 1024 * 1024;
+        let (dir, store, feed_id, writer, thread) = writer_on_new_store(limit);
+        let wal = dir.path().join(format!("{DB_FILE}-wal"));
+        // About six megabytes of events: under the limit, so the writer never empties the log itself.
+        writer
+            .write_burst(feed_id, 0, events(0, 5000), Some("4999".into()))
+            .await
+            .unwrap();
+        let flooded = file_len(&wal);
+        let kept = (limit / 8) as u64;
+        assert!(flooded > kept, "the flood left a log of only {flooded} bytes");
+        // Once the checkpoint thread has copied it all, a later write starts the log over and cuts it back.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut next = 5000;
+        while file_len(&wal) > kept {
+            assert!(
+                Instant::now() < deadline,
+                "the log stayed at {} bytes after the flood; a log that starts over is kept to {kept}",
+                file_len(&wal)
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            writer
+                .write_burst(feed_id, 0, events(next, 1), Some(next.to_string()))
+                .await
+                .unwrap();
+            next += 1;
+        }
+        assert_eq!(stored(&store), next as i64);
+        drop(writer);
+        thread.join();
+    }
+
+    #[tokio::test]
     async fn the_log_is_copied_into_the_database_while_the_writer_goes_on() {
         let (dir, store, feed_id, writer, thread) = writer_on_new_store(LOG_LIMIT_BYTES);
         let db = dir.path().join(DB_FILE);
