@@ -20,6 +20,7 @@ mod counts;
 pub mod events;
 pub mod feeds;
 pub mod fts;
+mod pacing;
 mod runs;
 pub mod schema;
 pub mod writer;

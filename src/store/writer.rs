@@ -6,10 +6,12 @@
 //! nor events behind a stale cursor (which would replay them as duplicates). Each burst sits in a savepoint:
 //! a burst that cannot be written (its feed was just removed) fails alone. When the commit fails (a full
 //! disk), every burst in it is answered with the error and the feeds resume from their saved cursors.
-//! With nothing queued, it extends the full-text index over the events stored since ([`super::fts`]).
+//! With nothing queued for a moment, it extends the full-text index over the events stored since
+//! ([`super::fts`], [`super::pacing`]).
 
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
@@ -19,6 +21,7 @@ use super::checkpoint::{Checkpointer, LOG_LIMIT_BYTES};
 use super::events::{NewEvent, NotifyMark, StoredEvent, mark_notified};
 use super::feeds::record_state;
 use super::fts::{INDEX_BATCH, index_some};
+use super::pacing::{INDEX_AT_LEAST_EVERY, IndexPacing, QUIET};
 use super::{StoreError, StoreResult, open_connection, schema};
 use crate::feed::FeedState;
 
@@ -64,11 +67,16 @@ pub struct WriterThread {
 
 /// Open the writer's own connection to the database at `path` and start its thread.
 pub fn spawn(path: &Path) -> StoreResult<(WriterHandle, WriterThread)> {
-    spawn_with_log_limit(path, LOG_LIMIT_BYTES)
+    spawn_with(path, LOG_LIMIT_BYTES, (QUIET, INDEX_AT_LEAST_EVERY))
 }
 
-/// [`spawn`], restarting the write-ahead log past `log_limit_bytes` (see `checkpoint`).
-fn spawn_with_log_limit(path: &Path, log_limit_bytes: i64) -> StoreResult<(WriterHandle, WriterThread)> {
+/// [`spawn`], restarting the write-ahead log past `log_limit_bytes` (see `checkpoint`) and indexing after
+/// `pacing.0` without writes, or at least every `pacing.1` (see `pacing`).
+fn spawn_with(
+    path: &Path,
+    log_limit_bytes: i64,
+    pacing: (Duration, Duration),
+) -> StoreResult<(WriterHandle, WriterThread)> {
     let conn = open_connection(path)?;
     // A large transaction touches many pages (events, four indexes, the full-text index): with the default
     // 2 MiB cache SQLite spills them into the WAL before the commit, writing most pages several times.
@@ -82,14 +90,23 @@ fn spawn_with_log_limit(path: &Path, log_limit_bytes: i64) -> StoreResult<(Write
     // The log is copied into the database on another thread, not inside this one's commits (`checkpoint`).
     let checkpointer = Checkpointer::start(&conn, path, log_limit_bytes)?;
     let (queue, inbox) = mpsc::channel(QUEUE);
+    let cannot_start = |e: std::io::Error| StoreError::Other {
+        path: PathBuf::new(),
+        detail: format!("cannot start the database writer thread: {e}"),
+    };
+    // Only to wait for the queue with a time limit (see `next_op`).
+    let clock = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .map_err(cannot_start)?;
     let path = path.to_path_buf();
     let thread = std::thread::Builder::new()
         .name("tidings-writer".into())
-        .spawn(move || write_until_closed(conn, &path, inbox, &checkpointer))
-        .map_err(|e| StoreError::Other {
-            path: PathBuf::new(),
-            detail: format!("cannot start the database writer thread: {e}"),
-        })?;
+        .spawn(move || {
+            let pacing = IndexPacing::new(pacing.0, pacing.1, Instant::now());
+            write_until_closed(conn, &path, Inbox { queue: inbox, clock }, &checkpointer, pacing)
+        })
+        .map_err(cannot_start)?;
     Ok((WriterHandle { queue }, WriterThread { thread }))
 }
 
@@ -164,38 +181,81 @@ fn writer_gone() -> StoreError {
     }
 }
 
+/// The writer's end of the queue.
+struct Inbox {
+    queue: mpsc::Receiver<WriteOp>,
+    /// A runtime of the writer thread's own, with nothing on it but the timer of [`Inbox::next_op`].
+    clock: tokio::runtime::Runtime,
+}
+
+/// What the queue gave.
+enum Next {
+    Op(WriteOp),
+    /// Nothing came within the time allowed.
+    Nothing,
+    /// Every handle is gone and the queue is empty.
+    Closed,
+}
+
+impl Inbox {
+    /// The next operation, waiting for it at most `wait` (`None`: as long as it takes).
+    fn next_op(&mut self, wait: Option<Duration>) -> Next {
+        let received = match self.queue.try_recv() {
+            Ok(op) => return Next::Op(op),
+            Err(mpsc::error::TryRecvError::Disconnected) => return Next::Closed,
+            Err(mpsc::error::TryRecvError::Empty) => match wait {
+                Some(wait) if wait.is_zero() => return Next::Nothing,
+                Some(wait) => {
+                    let queue = &mut self.queue;
+                    // The timer is made inside `block_on`: it belongs to the clock's runtime.
+                    let waited = self
+                        .clock
+                        .block_on(async move { tokio::time::timeout(wait, queue.recv()).await });
+                    match waited {
+                        Ok(received) => received,
+                        Err(_elapsed) => return Next::Nothing,
+                    }
+                }
+                None => self.queue.blocking_recv(),
+            },
+        };
+        received.map_or(Next::Closed, Next::Op)
+    }
+}
+
 fn write_until_closed(
     mut conn: Connection,
     path: &Path,
-    mut inbox: mpsc::Receiver<WriteOp>,
+    mut inbox: Inbox,
     checkpointer: &Checkpointer,
+    mut pacing: IndexPacing,
 ) {
     let mut ops = Vec::with_capacity(OPS_PER_TRANSACTION);
     // Stored events may lie past the full-text index (left by the last run, or by the bursts since).
     let mut index_behind = true;
     loop {
-        let first = match inbox.try_recv() {
-            Ok(op) => op,
-            Err(mpsc::error::TryRecvError::Disconnected) => break,
-            Err(mpsc::error::TryRecvError::Empty) if index_behind => {
+        // With the index behind, wait for more to write only as long as the pacing says; else until it comes.
+        let wait = index_behind.then(|| pacing.wait_before_indexing(Instant::now()));
+        let first = match inbox.next_op(wait) {
+            Next::Op(op) => op,
+            Next::Closed => break,
+            Next::Nothing => {
                 index_behind = extend_index(&mut conn, path);
+                pacing.indexed(Instant::now());
                 checkpointer.committed(&conn, path);
                 continue;
             }
-            Err(mpsc::error::TryRecvError::Empty) => match inbox.blocking_recv() {
-                Some(op) => op,
-                None => break,
-            },
         };
         ops.push(first);
         while ops.len() < OPS_PER_TRANSACTION {
-            match inbox.try_recv() {
+            match inbox.queue.try_recv() {
                 Ok(op) => ops.push(op),
                 Err(_) => break,
             }
         }
         index_behind |= ops.iter().any(|op| matches!(op, WriteOp::Burst { .. }));
         let answers = write_transaction(&mut conn, path, ops.drain(..));
+        pacing.wrote(Instant::now());
         checkpointer.committed(&conn, path);
         for (done, result) in answers {
             // A feed task that gave up waiting (shutdown) no longer needs its answer.
@@ -377,7 +437,7 @@ mod tests {
     fn writer_on_new_store(log_limit_bytes: i64) -> (tempfile::TempDir, Store, i64, WriterHandle, WriterThread) {
         let (dir, store, feed) = new_store_with_one_feed();
         let feed_id = feed.id;
-        let (writer, thread) = spawn_with_log_limit(store.path(), log_limit_bytes).unwrap();
+        let (writer, thread) = spawn_with(store.path(), log_limit_bytes, (QUIET, INDEX_AT_LEAST_EVERY)).unwrap();
         (dir, store, feed_id, writer, thread)
     }
 
