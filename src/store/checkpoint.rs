@@ -37,9 +37,9 @@ use super::{BUSY_TIMEOUT, StoreError, StoreResult, open_connection};
 pub(crate) const LOG_LIMIT_BYTES: i64 = 256 * 1024 * 1024;
 /// The log file is cut back to at most this fraction of the limit once it starts over.
 const KEPT_FRACTION: i64 = 8;
-/// The log is copied once it holds this many pages: SQLite's own threshold, so a feed that sends an event
-/// now and then costs no more disk syncs than before.
-const COPY_AFTER_PAGES: i64 = 1000;
+/// The log is copied once it holds this much: SQLite's own threshold (1,000 pages) at its default 4 KiB page
+/// size, so a feed that sends an event now and then costs no more disk syncs than before, whatever the page size.
+const COPY_AFTER_BYTES: i64 = 1000 * 4096;
 /// How long emptying the log waits for readers still reading an older snapshot; it is tried again once the log
 /// has grown by another quarter of the limit.
 const EMPTY_PATIENCE: Duration = Duration::from_millis(50);
@@ -59,6 +59,8 @@ pub(crate) struct Checkpointer {
     wake: Option<SyncSender<()>>,
     /// The log limit in pages of this database.
     limit_pages: i64,
+    /// [`COPY_AFTER_BYTES`] in pages of this database.
+    copy_after_pages: i64,
     /// Empty the log once it holds more pages than this.
     empty_at: Cell<i64>,
     /// Held by the checkpoint thread while it copies, so emptying the log waits exactly until the copy is done.
@@ -80,6 +82,7 @@ impl Checkpointer {
             .query_row("PRAGMA page_size", [], |row| row.get(0))
             .map_err(error)?;
         let limit_pages = (limit_bytes / page_size.max(512)).max(1);
+        let copy_after_pages = (COPY_AFTER_BYTES / page_size.max(512)).max(1);
         let conn = open_connection(path)?;
         // One pending wake is enough: a copy started after it covers every commit before it.
         let (wake, woken) = sync_channel(1);
@@ -96,6 +99,7 @@ impl Checkpointer {
         Ok(Checkpointer {
             wake: Some(wake),
             limit_pages,
+            copy_after_pages,
             empty_at: Cell::new(limit_pages),
             copying,
             thread: Some(thread),
@@ -113,7 +117,7 @@ impl Checkpointer {
         if pages > self.empty_at.get() {
             self.empty_at.set(pages + self.limit_pages / 4);
         }
-        if pages < COPY_AFTER_PAGES {
+        if pages < self.copy_after_pages {
             return;
         }
         if let Some(wake) = &self.wake {

@@ -127,6 +127,12 @@ impl Store {
     }
 }
 
+/// The page size of a new database (an existing one keeps its own). Against SQLite's 4 KiB, a flood is
+/// stored with a quarter of the pages to log, copy and split: 17% more events/s in bench part 3, with the
+/// writer and the checkpoint thread both lighter. The price is paid by quiet feeds: one event alone, with
+/// its index entries and its full-text indexing, writes about 225 KB to the log instead of 92 KB.
+const PAGE_SIZE: i64 = 16 * 1024;
+
 /// Open one connection with the settings every Tidings connection uses, migrating the schema.
 pub(crate) fn open_connection(path: &Path) -> StoreResult<Connection> {
     let error = |e| StoreError::from_sqlite(path, e);
@@ -136,6 +142,7 @@ pub(crate) fn open_connection(path: &Path) -> StoreResult<Connection> {
         | OpenFlags::SQLITE_OPEN_URI;
     let mut conn = Connection::open_with_flags(path, flags).map_err(error)?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(error)?;
+    conn.pragma_update(None, "page_size", PAGE_SIZE).map_err(error)?;
     // The first statement that reads the file is where a damaged or foreign file shows itself.
     conn.pragma_update(None, "journal_mode", "WAL").map_err(error)?;
     conn.pragma_update(None, "synchronous", "NORMAL").map_err(error)?;

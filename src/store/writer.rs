@@ -539,6 +539,43 @@ mod tests {
         thread.join();
     }
 
+    #[tokio::test]
+    async fn a_database_made_with_4_kib_pages_keeps_them_and_its_log_is_copied_as_before() {
+        let dir = tempfile::tempdir().unwrap();
+        // What an earlier Tidings (or SQLite's default) made: a file of 4 KiB pages.
+        let earlier = rusqlite::Connection::open(dir.path().join(DB_FILE)).unwrap();
+        earlier
+            .execute_batch("PRAGMA page_size = 4096; CREATE TABLE t(x); DROP TABLE t;")
+            .unwrap();
+        drop(earlier);
+        let store = Store::open(dir.path()).unwrap();
+        let feed = crate::store::add_test_feed(&store, "events");
+        let (writer, thread) = spawn(store.path()).unwrap();
+        let db = dir.path().join(DB_FILE);
+        let before = file_len(&db);
+        writer
+            .write_burst(feed.id, 0, events(0, 5000), Some("4999".into()))
+            .await
+            .unwrap();
+        // Six megabytes: past the 4 MB after which the log is copied, in pages of either size.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while file_len(&db) < before + 5_000_000 {
+            assert!(Instant::now() < deadline, "the log was not copied into the database");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let page_size = |store: &Store| -> i64 {
+            store
+                .with(|conn| conn.query_row("PRAGMA page_size", [], |row| row.get(0)))
+                .unwrap()
+        };
+        assert_eq!(page_size(&store), 4096);
+        assert_eq!(stored(&store), 5000);
+        drop(writer);
+        thread.join();
+        let (_new_dir, new_store, _) = new_store_with_one_feed();
+        assert_eq!(page_size(&new_store), 16 * 1024, "a new database has 16 KiB pages");
+    }
+
     #[test]
     fn when_a_full_disk_undoes_a_transaction_every_burst_in_it_is_told_and_none_is_kept() {
         let (_dir, store, feed) = new_store_with_one_feed();
