@@ -36,7 +36,7 @@ use super::{BUSY_TIMEOUT, StoreError, StoreResult, open_connection};
 /// Past this size the writer empties the log after its commit.
 pub(crate) const LOG_LIMIT_BYTES: i64 = 256 * 1024 * 1024;
 /// The log file is cut back to at most this fraction of the limit once it starts over.
-const KEPT_FRACTION: i64 = 8;
+pub(crate) const KEPT_FRACTION: i64 = 8;
 /// The log is copied once it holds this much: SQLite's own threshold (1,000 pages) at its default 4 KiB page
 /// size, so a feed that sends an event now and then costs no more disk syncs than before, whatever the page size.
 const COPY_AFTER_BYTES: i64 = 1000 * 4096;

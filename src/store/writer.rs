@@ -67,16 +67,11 @@ pub struct WriterThread {
 
 /// Open the writer's own connection to the database at `path` and start its thread.
 pub fn spawn(path: &Path) -> StoreResult<(WriterHandle, WriterThread)> {
-    spawn_with(path, LOG_LIMIT_BYTES, (QUIET, INDEX_AT_LEAST_EVERY))
+    spawn_with_log_limit(path, LOG_LIMIT_BYTES)
 }
 
-/// [`spawn`], restarting the write-ahead log past `log_limit_bytes` (see `checkpoint`) and indexing after
-/// `pacing.0` without writes, or at least every `pacing.1` (see `pacing`).
-fn spawn_with(
-    path: &Path,
-    log_limit_bytes: i64,
-    pacing: (Duration, Duration),
-) -> StoreResult<(WriterHandle, WriterThread)> {
+/// [`spawn`], restarting the write-ahead log past `log_limit_bytes` (see `checkpoint`).
+fn spawn_with_log_limit(path: &Path, log_limit_bytes: i64) -> StoreResult<(WriterHandle, WriterThread)> {
     let conn = open_connection(path)?;
     // A large transaction touches many pages (events, four indexes, the full-text index): with the default
     // 2 MiB cache SQLite spills them into the WAL before the commit, writing most pages several times.
@@ -103,7 +98,7 @@ fn spawn_with(
     let thread = std::thread::Builder::new()
         .name("tidings-writer".into())
         .spawn(move || {
-            let pacing = IndexPacing::new(pacing.0, pacing.1, Instant::now());
+            let pacing = IndexPacing::new(QUIET, INDEX_AT_LEAST_EVERY, Instant::now());
             write_until_closed(conn, &path, Inbox { queue: inbox, clock }, &checkpointer, pacing)
         })
         .map_err(cannot_start)?;
@@ -200,24 +195,25 @@ enum Next {
 impl Inbox {
     /// The next operation, waiting for it at most `wait` (`None`: as long as it takes).
     fn next_op(&mut self, wait: Option<Duration>) -> Next {
-        let received = match self.queue.try_recv() {
+        match self.queue.try_recv() {
             Ok(op) => return Next::Op(op),
             Err(mpsc::error::TryRecvError::Disconnected) => return Next::Closed,
-            Err(mpsc::error::TryRecvError::Empty) => match wait {
-                Some(wait) if wait.is_zero() => return Next::Nothing,
-                Some(wait) => {
-                    let queue = &mut self.queue;
-                    // The timer is made inside `block_on`: it belongs to the clock's runtime.
-                    let waited = self
-                        .clock
-                        .block_on(async move { tokio::time::timeout(wait, queue.recv()).await });
-                    match waited {
-                        Ok(received) => received,
-                        Err(_elapsed) => return Next::Nothing,
-                    }
-                }
-                None => self.queue.blocking_recv(),
-            },
+            Err(mpsc::error::TryRecvError::Empty) => {}
+        }
+        let received = match wait {
+            None => self.queue.blocking_recv(),
+            Some(wait) if wait.is_zero() => return Next::Nothing,
+            Some(wait) => {
+                let queue = &mut self.queue;
+                // The timer is made inside `block_on`: it belongs to the clock's runtime.
+                let waited = self
+                    .clock
+                    .block_on(async move { tokio::time::timeout(wait, queue.recv()).await });
+                let Ok(received) = waited else {
+                    return Next::Nothing;
+                };
+                received
+            }
         };
         received.map_or(Next::Closed, Next::Op)
     }
@@ -413,6 +409,7 @@ mod tests {
 
     use super::*;
     use crate::quiet::Urgency;
+    use crate::store::checkpoint::KEPT_FRACTION;
     use crate::store::{DB_FILE, Store, new_store_with_one_feed};
 
     /// `count` events with ids from `first`, each carrying about a kilobyte of data.
@@ -437,12 +434,25 @@ mod tests {
     fn writer_on_new_store(log_limit_bytes: i64) -> (tempfile::TempDir, Store, i64, WriterHandle, WriterThread) {
         let (dir, store, feed) = new_store_with_one_feed();
         let feed_id = feed.id;
-        let (writer, thread) = spawn_with(store.path(), log_limit_bytes, (QUIET, INDEX_AT_LEAST_EVERY)).unwrap();
+        let (writer, thread) = spawn_with_log_limit(store.path(), log_limit_bytes).unwrap();
         (dir, store, feed_id, writer, thread)
     }
 
     fn file_len(path: &Path) -> u64 {
         std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Wait until the database file `db` has grown to `len` bytes: the log was copied into it.
+    async fn wait_until_copied(db: &Path, len: u64) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while file_len(db) < len {
+            assert!(
+                Instant::now() < deadline,
+                "the database file stayed at {} bytes; the log was not copied into it",
+                file_len(db)
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 
     fn stored(store: &Store) -> i64 {
@@ -490,7 +500,7 @@ mod tests {
             .await
             .unwrap();
         let flooded = file_len(&wal);
-        let kept = (limit / 8) as u64;
+        let kept = (limit / KEPT_FRACTION) as u64;
         assert!(flooded > kept, "the flood left a log of only {flooded} bytes");
         // Once the checkpoint thread has copied it all, a later write starts the log over and cuts it back.
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -525,15 +535,7 @@ mod tests {
         // Six megabytes of events: past the size at which the log is copied, under the limit at which the
         // writer empties it. The writer never copies; the checkpoint thread does, while the writer's
         // connection stays open.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while file_len(&db) < before + 5_000_000 {
-            assert!(
-                Instant::now() < deadline,
-                "the database file stayed at {} bytes; the log was not copied into it",
-                file_len(&db)
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_until_copied(&db, before + 5_000_000).await;
         assert_eq!(stored(&store), 5000);
         drop(writer);
         thread.join();
@@ -558,11 +560,7 @@ mod tests {
             .await
             .unwrap();
         // Six megabytes: past the 4 MB after which the log is copied, in pages of either size.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while file_len(&db) < before + 5_000_000 {
-            assert!(Instant::now() < deadline, "the log was not copied into the database");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        wait_until_copied(&db, before + 5_000_000).await;
         let page_size = |store: &Store| -> i64 {
             store
                 .with(|conn| conn.query_row("PRAGMA page_size", [], |row| row.get(0)))
