@@ -12,10 +12,11 @@
 
 use std::sync::LazyLock;
 
-use rusqlite::{Connection, Statement, params};
+use rusqlite::{Connection, params, params_from_iter};
 use sha2::{Digest, Sha256};
 
 use super::StoreError;
+use super::borrowed_insert::{BorrowedInsert, Param};
 use super::counts;
 use super::events::{NewEvent, NotifyMark, StoredEvent, UNKEYED_REPLAY_WINDOW_MS};
 use super::runs;
@@ -58,7 +59,8 @@ pub(crate) fn insert_burst(
         connected_ms,
         stored: Vec::with_capacity(events.len()),
         keyed: Vec::with_capacity(ROWS_PER_INSERT),
-        key: String::with_capacity(80),
+        keys: vec![String::with_capacity(80); ROWS_PER_INSERT],
+        together: None,
     };
     for event in events {
         if is_keyed(&event) {
@@ -96,8 +98,10 @@ struct Burst<'c> {
     connected_ms: i64,
     stored: Vec<StoredEvent>,
     keyed: Vec<NewEvent>,
-    /// Reused for every event's key: SQLite copies a bound text.
-    key: String,
+    /// The keys of the waiting keyed events, in their order (reused from statement to statement).
+    keys: Vec<String>,
+    /// The statement storing [`ROWS_PER_INSERT`] keyed events, prepared once a burst has that many.
+    together: Option<BorrowedInsert<'c>>,
 }
 
 impl Burst<'_> {
@@ -105,12 +109,21 @@ impl Burst<'_> {
     fn insert_keyed_together(&mut self) -> rusqlite::Result<()> {
         static SQL: LazyLock<String> =
             LazyLock::new(|| format!("{INSERT} {}", [ROW_PARAMETERS; ROWS_PER_INSERT].join(",")));
-        let mut insert = self.tx.prepare_cached(&SQL)?;
-        for (row, event) in self.keyed.iter().enumerate() {
-            dedup_key_into(event, &mut self.key);
-            bind_row(&mut insert, row * PARAMETERS_PER_ROW, self.feed_id, event, &self.key)?;
+        let insert = match &mut self.together {
+            Some(insert) => insert,
+            together => together.insert(BorrowedInsert::prepare(self.tx, &SQL)?),
+        };
+        let mut params = [Param::Null; ROWS_PER_INSERT * PARAMETERS_PER_ROW];
+        for ((event, key), row) in self
+            .keyed
+            .iter()
+            .zip(&mut self.keys)
+            .zip(params.chunks_exact_mut(PARAMETERS_PER_ROW))
+        {
+            dedup_key_into(event, key);
+            row.copy_from_slice(&row_params(self.feed_id, event, key));
         }
-        let inserted = insert.raw_execute()?;
+        let inserted = insert.execute(&params)?;
         let last_seq = self.tx.last_insert_rowid();
         // A statement's rows take the seqs after the highest stored one, in order, and a dropped repeat
         // takes none: the kept ones hold the `inserted` seqs up to `last_seq`.
@@ -143,11 +156,10 @@ impl Burst<'_> {
         // Kept rows are in the events' order, and a kept event is the first of the statement with its key:
         // a later one with that key, or any with a key stored before, is the repeat.
         let mut rows = rows.into_iter().peekable();
-        let mut seqs = Vec::with_capacity(self.keyed.len());
-        for event in &self.keyed {
-            dedup_key_into(event, &mut self.key);
-            seqs.push(rows.next_if(|(_, key)| *key == self.key).map(|(seq, _)| seq));
-        }
+        let seqs = self.keys[..self.keyed.len()]
+            .iter()
+            .map(|key| rows.next_if(|(_, kept)| kept == key).map(|(seq, _)| seq))
+            .collect();
         Ok(seqs)
     }
 
@@ -162,21 +174,21 @@ impl Burst<'_> {
 
     /// Store one event unless it repeats a stored one.
     fn insert_one(&mut self, event: NewEvent) -> rusqlite::Result<()> {
-        dedup_key_into(&event, &mut self.key);
+        dedup_key_into(&event, &mut self.keys[0]);
+        let key = self.keys[0].as_str();
         if !is_keyed(&event) {
             let since = event.received_ms - UNKEYED_REPLAY_WINDOW_MS;
             let mut seen = self.tx.prepare_cached(
                 "SELECT 1 FROM events WHERE feed_id = ?1 AND dedup_key = ?2 AND dedup_key < 'i'
                  AND received_ms >= ?3 AND received_ms < ?4 LIMIT 1",
             )?;
-            if seen.exists(params![self.feed_id, self.key, since, self.connected_ms])? {
+            if seen.exists(params![self.feed_id, key, since, self.connected_ms])? {
                 return Ok(());
             }
         }
         static SQL: LazyLock<String> = LazyLock::new(|| format!("{INSERT} {ROW_PARAMETERS}"));
         let mut insert = self.tx.prepare_cached(&SQL)?;
-        bind_row(&mut insert, 0, self.feed_id, &event, &self.key)?;
-        if insert.raw_execute()? == 1 {
+        if insert.execute(params_from_iter(row_params(self.feed_id, &event, key)))? == 1 {
             let seq = self.tx.last_insert_rowid();
             self.stored.push(stored_event(seq, self.feed_id, &self.feed, event));
         }
@@ -184,27 +196,23 @@ impl Burst<'_> {
     }
 }
 
-/// Bind `event`'s row to the parameters after `offset`.
-fn bind_row(
-    insert: &mut Statement<'_>,
-    offset: usize,
-    feed_id: i64,
-    event: &NewEvent,
-    key: &str,
-) -> rusqlite::Result<()> {
+/// The values of `event`'s row, in the order of [`ROW_PARAMETERS`].
+fn row_params<'a>(feed_id: i64, event: &'a NewEvent, key: &'a str) -> [Param<'a>; PARAMETERS_PER_ROW] {
     let event_id = event.event_id.as_deref().filter(|id| !id.is_empty());
     let notify_state = if event.notify { 0 } else { NotifyMark::Skipped as i64 };
-    insert.raw_bind_parameter(offset + 1, feed_id)?;
-    insert.raw_bind_parameter(offset + 2, event_id)?;
-    insert.raw_bind_parameter(offset + 3, key)?;
-    insert.raw_bind_parameter(offset + 4, &event.event_type)?;
-    insert.raw_bind_parameter(offset + 5, &event.data)?;
-    insert.raw_bind_parameter(offset + 6, &event.title)?;
-    insert.raw_bind_parameter(offset + 7, &event.body)?;
-    insert.raw_bind_parameter(offset + 8, &event.link)?;
-    insert.raw_bind_parameter(offset + 9, event.received_ms)?;
-    insert.raw_bind_parameter(offset + 10, notify_state)?;
-    insert.raw_bind_parameter(offset + 11, urgency_text(event.urgency))
+    [
+        Param::Int(feed_id),
+        Param::from(event_id),
+        Param::Text(key),
+        Param::Text(&event.event_type),
+        Param::Text(&event.data),
+        Param::Text(&event.title),
+        Param::Text(&event.body),
+        Param::from(event.link.as_deref()),
+        Param::Int(event.received_ms),
+        Param::Int(notify_state),
+        Param::Text(urgency_text(event.urgency)),
+    ]
 }
 
 fn stored_event(seq: i64, feed_id: i64, feed: &str, event: NewEvent) -> StoredEvent {

@@ -14,6 +14,7 @@
 //! `std::sync::Mutex`: every call is short and synchronous, so the lock is never held across an `.await`
 //! (async callers go through `spawn_blocking`). WAL mode lets the writer thread and readers work at once.
 
+mod borrowed_insert;
 mod burst;
 mod checkpoint;
 mod counts;
