@@ -218,6 +218,7 @@ async fn read_until_end(
                 biased;
                 kept = &mut delivery => break kept,
                 next = connection.next(), if reading_ahead(&ended, &ahead, params.shutdown) => match next {
+                    Ok(Some(items)) if ahead.is_empty() => ahead = items,
                     Ok(Some(mut items)) => ahead.append(&mut items),
                     Ok(None) => ended = Some(Some(Ok(()))),
                     Err(failure) => ended = Some(Some(Err(failure))),

@@ -166,6 +166,7 @@ impl WsConnection {
                     self.stall_timeout.as_secs()
                 ))
             })?;
+            self.last_frame = Instant::now();
             match self.take(frame, &mut items) {
                 Taken::More => {}
                 Taken::Flush => self.flush().await?,
@@ -176,6 +177,7 @@ impl WsConnection {
             }
         }
         // Whatever else is already here goes into the same burst (the end, if it came, waits for the next call).
+        // It is read without waiting: its frames came as good as when `last_frame` was set above.
         while items.len() < BURST_MESSAGES {
             let Some(frame) = self.socket.next().now_or_never() else {
                 break;
@@ -203,7 +205,6 @@ impl WsConnection {
             Some(Err(error)) => return Taken::End(Err(read_failure(error))),
             Some(Ok(message)) => message,
         };
-        self.last_frame = Instant::now();
         match message {
             Message::Text(text) if self.refuses(&text) => return Taken::End(Err(self.refused(&text))),
             Message::Text(text) => items.push(event("message", text.as_str().to_string())),

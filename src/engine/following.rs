@@ -377,7 +377,7 @@ impl Downstream for StoreDownstream<'_> {
         // stores one part while the next is mapped. Each part carries its own cursor; when one fails, the
         // feed resumes from the last burst kept and the parts already stored are recognised as repeats.
         let mut parts = Vec::new();
-        let mut events = Vec::new();
+        let mut events = Vec::with_capacity(burst.items.len().min(BURST_PART));
         let mut queued_cursor = burst.previous_cursor.clone();
         for item in burst.items {
             if events.len() >= BURST_PART {
@@ -431,15 +431,19 @@ impl Downstream for StoreDownstream<'_> {
                     .await,
             );
         }
-        let mut stored = Vec::new();
+        let mut answers = Vec::with_capacity(parts.len());
         for part in parts {
-            let mut part = part.await.map_err(|e| e.to_string())?;
-            if stored.is_empty() {
-                stored = part;
-            } else {
-                stored.append(&mut part);
-            }
+            answers.push(part.await.map_err(|e| e.to_string())?);
         }
+        let stored = if answers.len() == 1 {
+            answers.pop().unwrap_or_default()
+        } else {
+            let mut stored = Vec::with_capacity(answers.iter().map(Vec::len).sum());
+            for mut answer in answers {
+                stored.append(&mut answer);
+            }
+            stored
+        };
         if stored.is_empty() {
             return Ok(kept_cursor);
         }
