@@ -9,16 +9,16 @@
 //!
 //! A copy made beside a writer that never pauses cannot let the log start over from its beginning (SQLite
 //! restarts the log only when a write begins after everything in it was copied), so in a long flood the
-//! log would grow with it. The writer therefore empties the log itself once it passes [`LOG_LIMIT_BYTES`]
-//! (a `TRUNCATE` checkpoint): by then this thread has copied nearly all of it, so the writer waits only
-//! for the rest.
+//! log would grow with it. The writer therefore has the log copied to its end once it passes
+//! [`LOG_LIMIT_BYTES`] (a `RESTART` checkpoint): by then this thread has copied nearly all of it, so the
+//! writer waits only for the rest, and its next commit writes the log over from its beginning.
 //!
-//! That wait is the copy's tail, two disk syncs and the truncation: about 35 ms each time, whatever the
-//! limit. With a 32 MiB limit it came every 65,000 events of a flood and took a fifth of the writer's time
-//! (bench part 3: 390,000 WebSocket events/s against 440,000 with 256 MiB). So the limit is large, and
-//! what a flood leaves behind is bounded separately: once the log starts over from its beginning (the
-//! first write after it was all copied), SQLite cuts the file back to an eighth of the limit
-//! (`journal_size_limit`).
+//! That wait is the copy's tail and two disk syncs: about 35 ms each time, whatever the limit. With a 32 MiB
+//! limit it came every 65,000 events of a flood and took a fifth of the writer's time (bench part 3: 390,000
+//! WebSocket events/s against 440,000 with 256 MiB). So the limit is large, and during a flood the log file
+//! keeps its size when it starts over: writing over blocks the file already has costs the writer less than
+//! having the file system allocate them again after a truncation (about a tenth of its time in a flood).
+//! What a flood leaves behind is cut back once the writer has nothing left to do ([`Checkpointer::idle`]).
 
 use std::cell::Cell;
 use std::ffi::c_int;
@@ -35,7 +35,7 @@ use super::{BUSY_TIMEOUT, StoreError, StoreResult, open_connection};
 
 /// Past this size the writer empties the log after its commit.
 pub(crate) const LOG_LIMIT_BYTES: i64 = 256 * 1024 * 1024;
-/// The log file is cut back to at most this fraction of the limit once it starts over.
+/// Once the writer is idle, a log file larger than this fraction of the limit is emptied.
 pub(crate) const KEPT_FRACTION: i64 = 8;
 /// The log is copied once it holds this much: SQLite's own threshold (1,000 pages) at its default 4 KiB page
 /// size, so a feed that sends an event now and then costs no more disk syncs than before, whatever the page size.
@@ -63,6 +63,9 @@ pub(crate) struct Checkpointer {
     copy_after_pages: i64,
     /// Empty the log once it holds more pages than this.
     empty_at: Cell<i64>,
+    /// The log file, and the size past which an idle writer empties it.
+    log_file: PathBuf,
+    idle_limit_bytes: u64,
     /// Held by the checkpoint thread while it copies, so emptying the log waits exactly until the copy is done.
     copying: Arc<Mutex<()>>,
     thread: Option<JoinHandle<()>>,
@@ -74,8 +77,9 @@ impl Checkpointer {
     pub(crate) fn start(writer: &Connection, path: &Path, limit_bytes: i64) -> StoreResult<Self> {
         let error = |e| StoreError::from_sqlite(path, e);
         writer.pragma_update(None, "wal_autocheckpoint", 0).map_err(error)?;
+        // A log that starts over keeps its file as large as the limit: what is written over needs no new blocks.
         writer
-            .pragma_update(None, "journal_size_limit", limit_bytes / KEPT_FRACTION)
+            .pragma_update(None, "journal_size_limit", limit_bytes)
             .map_err(error)?;
         writer.wal_hook(Some(note_log_pages));
         let page_size: i64 = writer
@@ -101,6 +105,8 @@ impl Checkpointer {
             limit_pages,
             copy_after_pages,
             empty_at: Cell::new(limit_pages),
+            log_file: log_file_of(path),
+            idle_limit_bytes: u64::try_from(limit_bytes / KEPT_FRACTION).unwrap_or(0),
             copying,
             thread: Some(thread),
         })
@@ -109,7 +115,7 @@ impl Checkpointer {
     /// The writer committed on this thread: empty the log if it grew past the limit, else have it copied.
     pub(crate) fn committed(&self, writer: &Connection, path: &Path) {
         let pages = LOG_PAGES.get();
-        if pages > self.empty_at.get() && self.empty_log(writer, path) {
+        if pages > self.empty_at.get() && self.empty_log(writer, path, "RESTART") {
             LOG_PAGES.set(0);
             self.empty_at.set(self.limit_pages);
             return;
@@ -128,12 +134,22 @@ impl Checkpointer {
         }
     }
 
-    /// Copy what is left of the log and empty it; false when a reader still needs it.
-    fn empty_log(&self, writer: &Connection, path: &Path) -> bool {
+    /// The writer has nothing left to do: a log file a flood left larger than an eighth of the limit is
+    /// emptied and cut to nothing (tried again the next time, if a reader still needs it).
+    pub(crate) fn idle(&self, writer: &Connection, path: &Path) {
+        let size = std::fs::metadata(&self.log_file).map_or(0, |file| file.len());
+        if size > self.idle_limit_bytes {
+            self.empty_log(writer, path, "TRUNCATE");
+        }
+    }
+
+    /// Copy what is left of the log so that it starts over (`mode`: `RESTART`, or `TRUNCATE` to also cut the
+    /// file to nothing); false when a reader still needs it.
+    fn empty_log(&self, writer: &Connection, path: &Path, mode: &str) -> bool {
         let _copied = self.copying.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let emptied = writer
             .busy_timeout(EMPTY_PATIENCE)
-            .and_then(|()| checkpoint(writer, "TRUNCATE"))
+            .and_then(|()| checkpoint(writer, mode))
             .and_then(|(busy, _, _)| writer.busy_timeout(BUSY_TIMEOUT).map(|()| !busy));
         match emptied {
             Ok(emptied) => emptied,
@@ -159,6 +175,13 @@ impl Drop for Checkpointer {
             tracing::error!("the database checkpoint thread panicked");
         }
     }
+}
+
+/// The write-ahead log file of the database at `path`.
+fn log_file_of(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push("-wal");
+    PathBuf::from(name)
 }
 
 /// `PRAGMA wal_checkpoint(mode)`: whether it was kept from finishing, the pages in the log, the pages copied.

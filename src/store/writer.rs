@@ -239,6 +239,9 @@ fn write_until_closed(
                 index_behind = extend_index(&mut conn, path);
                 pacing.indexed(Instant::now());
                 checkpointer.committed(&conn, path);
+                if !index_behind {
+                    checkpointer.idle(&conn, path);
+                }
                 continue;
             }
         };
@@ -490,11 +493,11 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_log_a_flood_left_large_is_cut_back_once_it_starts_over() {
+    async fn a_log_a_flood_left_large_is_emptied_once_the_writer_is_idle() {
         let limit = 16 * 1024 * 1024;
         let (dir, store, feed_id, writer, thread) = writer_on_new_store(limit);
         let wal = dir.path().join(format!("{DB_FILE}-wal"));
-        // About six megabytes of events: under the limit, so the writer never empties the log itself.
+        // About six megabytes of events: under the limit, so the flood itself never empties the log.
         writer
             .write_burst(feed_id, 0, events(0, 5000), Some("4999".into()))
             .await
@@ -502,23 +505,19 @@ mod tests {
         let flooded = file_len(&wal);
         let kept = (limit / KEPT_FRACTION) as u64;
         assert!(flooded > kept, "the flood left a log of only {flooded} bytes");
-        // Once the checkpoint thread has copied it all, a later write starts the log over and cuts it back.
+        // Nothing more comes: once the writer has indexed the events for search, it empties the log.
         let deadline = Instant::now() + Duration::from_secs(30);
-        let mut next = 5000;
         while file_len(&wal) > kept {
             assert!(
                 Instant::now() < deadline,
-                "the log stayed at {} bytes after the flood; a log that starts over is kept to {kept}",
+                "the log stayed at {} bytes after the flood; an idle writer keeps it under {kept}",
                 file_len(&wal)
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
-            writer
-                .write_burst(feed_id, 0, events(next, 1), Some(next.to_string()))
-                .await
-                .unwrap();
-            next += 1;
         }
-        assert_eq!(stored(&store), next as i64);
+        assert_eq!(stored(&store), 5000, "no event was lost with the log");
+        let more = writer.write_burst(feed_id, 0, events(5000, 1), Some("5000".into()));
+        assert_eq!(more.await.unwrap().len(), 1);
         drop(writer);
         thread.join();
     }
