@@ -142,7 +142,7 @@ impl Burst<'_> {
 
     /// For each waiting keyed event, the seq it was stored at, or None when it was a repeat; after a statement
     /// that kept `inserted` of them, the last at `last_seq`.
-    fn seqs_of_kept(&mut self, last_seq: i64, inserted: usize) -> rusqlite::Result<Vec<Option<i64>>> {
+    fn seqs_of_kept(&self, last_seq: i64, inserted: usize) -> rusqlite::Result<Vec<Option<i64>>> {
         let mut rows = Vec::with_capacity(inserted);
         if inserted > 0 {
             let mut stmt = self
@@ -174,6 +174,7 @@ impl Burst<'_> {
 
     /// Store one event unless it repeats a stored one.
     fn insert_one(&mut self, event: NewEvent) -> rusqlite::Result<()> {
+        // No keyed event is waiting when this runs, so the first of their keys' buffers is free.
         dedup_key_into(&event, &mut self.keys[0]);
         let key = self.keys[0].as_str();
         if !is_keyed(&event) {
